@@ -1,0 +1,542 @@
+/**
+ * A thin, portable SQLite connection over `node:sqlite`, `bun:sqlite` or `@db/sqlite`.
+ *
+ * @module
+ */
+
+import { QueueError } from "./errors.ts";
+import { toQueueError } from "./sqlite/_errors.ts";
+import { bunAdapter } from "./sqlite/bun.ts";
+import { dbSqliteAdapter } from "./sqlite/db_sqlite.ts";
+import { detectRuntime, loadBunSqlite, loadNodeSqlite } from "./sqlite/detect.ts";
+import { nodeAdapter } from "./sqlite/node.ts";
+import type {
+  Bindable,
+  Driver,
+  DriverAdapter,
+  DriverName,
+  DriverStatement,
+  Row,
+} from "./sqlite/types.ts";
+import { WakeHub } from "./_wake.ts";
+import { checkInteger, checkOneOf } from "./_validate.ts";
+
+export type { Bindable, DriverName, Row };
+
+/** The oldest SQLite qite runs on: 3.37 brought `strict` tables (and 3.35 `returning`). */
+const MIN_SQLITE_VERSION = [3, 37, 0] as const;
+
+/**
+ * An open connection from `node:sqlite` (`DatabaseSync`), `bun:sqlite` (`Database`) or
+ * `@db/sqlite` (`Database`, opened with `int64: true`), recognised by its shape.
+ */
+export type SqliteHandle = object;
+
+/** The `synchronous` settings SQLite offers. */
+export type Synchronous = "OFF" | "NORMAL" | "FULL" | "EXTRA";
+
+/** Options for {@linkcode open}. */
+export interface OpenOptions {
+  /**
+   * Which built-in driver to use. By default the fastest one this runtime has: `bun:sqlite` on
+   * Bun, `node:sqlite` on Deno and Node.
+   */
+  driver?: "node:sqlite" | "bun:sqlite";
+  /**
+   * How long, in milliseconds, to wait for another connection's lock before failing with
+   * `BUSY`.
+   *
+   * @default {5000}
+   */
+  busyTimeout?: number;
+  /**
+   * SQLite's `synchronous` setting. With WAL, `NORMAL` never corrupts the file and loses no
+   * committed write when a process crashes, but may lose the last commits on power loss;
+   * `FULL` survives power loss too, at the cost of an fsync per commit.
+   *
+   * @default {"NORMAL"}
+   */
+  synchronous?: Synchronous;
+  /**
+   * Opens the file read-only.
+   *
+   * @default {false}
+   */
+  readOnly?: boolean;
+}
+
+/** A prepared statement of a {@linkcode Database}. Parameters are positional (`?`). */
+export interface Statement {
+  /** Runs the statement and returns how many rows it changed. */
+  run(...params: Bindable[]): number;
+  /** Returns the first row, or `undefined` when there is none. */
+  get(...params: Bindable[]): Row | undefined;
+  /** Returns every row. */
+  all(...params: Bindable[]): Row[];
+}
+
+/** What the rest of qite reaches inside a {@linkcode Database}; not part of the public API. */
+export interface DatabaseInternals {
+  /** The prepared statement for `sql`, from this connection's cache. Errors are not mapped. */
+  statement(sql: string): DriverStatement;
+  /** Throws `CLOSED` if the connection is closed. */
+  assertOpen(action: string): void;
+  /** This connection's wake-up hub. */
+  readonly hub: WakeHub;
+}
+
+let internalsOf: (db: Database) => DatabaseInternals;
+let openDriver: (driver: Driver, options: Required<OpenOptions>) => Database;
+const wrapped = new WeakMap<object, Database>();
+const adapters: readonly DriverAdapter[] = [bunAdapter, nodeAdapter, dbSqliteAdapter];
+
+/**
+ * A SQLite connection, the same on every driver: cached prepared statements, `BEGIN IMMEDIATE`
+ * transactions that nest as savepoints, `get()` that returns `undefined` for no row, and driver
+ * errors mapped onto {@linkcode QueueError}. Get one from {@linkcode open}, or wrap a handle you
+ * opened yourself with {@linkcode Database.from}.
+ *
+ * @example Opening a database and running SQL
+ * ```ts
+ * import { open } from "@qite/qite";
+ * import assert from "node:assert/strict";
+ *
+ * using db = open(":memory:");
+ * db.exec("create table notes (id integer primary key, text text not null)");
+ * db.prepare("insert into notes (text) values (?)").run("hello");
+ * assert.equal(db.prepare("select text from notes").get()?.text, "hello");
+ * ```
+ */
+export class Database {
+  #driver: Driver;
+  #statements = new Map<string, DriverStatement>();
+  #public = new Map<string, Statement>();
+  #closed = false;
+  #savepoints = 0;
+  #hub: WakeHub;
+
+  static {
+    internalsOf = (db: Database): DatabaseInternals => ({
+      statement: (sql: string): DriverStatement => db.#statement(sql),
+      assertOpen: (action: string): void => db.#assertOpen(action),
+      hub: db.#hub,
+    });
+  }
+
+  private constructor(driver: Driver) {
+    this.#driver = driver;
+    this.#hub = new WakeHub(
+      () => this.#statement("pragma data_version").get()?.data_version as number,
+      mainFile(driver),
+    );
+  }
+
+  /**
+   * Wraps a connection you opened yourself, recognised by its shape: a `node:sqlite`
+   * `DatabaseSync`, a `bun:sqlite` `Database`, or a `@db/sqlite` `Database` opened with
+   * `int64: true`. Wrapping the same handle twice gives the same `Database`. If the handle's
+   * busy timeout is 0 (every driver's default), it is set to 5000 ms.
+   *
+   * Close the `Database`, not the handle: it owns the cached statements, and bun:sqlite keeps a
+   * connection alive (and its statements working) until they are finalized.
+   *
+   * @param handle The open connection.
+   * @returns The wrapper; closing it closes the handle.
+   * @throws {TypeError} If `handle` is not a connection qite recognises, or is a `@db/sqlite`
+   * connection opened without `int64: true` (it would cut integers to 32 bits).
+   *
+   * @example Wrapping a node:sqlite connection
+   * ```ts
+   * import { Database } from "@qite/qite";
+   * import { DatabaseSync } from "node:sqlite";
+   * import assert from "node:assert/strict";
+   *
+   * const handle = new DatabaseSync(":memory:");
+   * const db = Database.from(handle);
+   * assert.equal(db.driver, "node:sqlite");
+   * assert.equal(Database.from(handle), db);
+   * db.close();
+   * ```
+   */
+  static from(handle: SqliteHandle): Database {
+    if (handle instanceof Database) return handle;
+    if (typeof handle !== "object" || handle === null) {
+      throw new TypeError(
+        `Cannot use database as it must be a SQLite connection object: current value is ${
+          String(handle)
+        }`,
+      );
+    }
+    const existing = wrapped.get(handle);
+    if (existing) return existing;
+    const adapter = adapters.find((candidate) => candidate.recognises(handle));
+    if (!adapter) {
+      throw new TypeError(
+        "Cannot use database as it is not a node:sqlite DatabaseSync, a bun:sqlite Database or a " +
+          "@db/sqlite Database",
+      );
+    }
+    const db = new Database(adapter.wrap(handle));
+    db.#checkIntegers();
+    if (Number(db.#pragma("busy_timeout")) === 0) db.exec("pragma busy_timeout = 5000");
+    wrapped.set(handle, db);
+    return db;
+  }
+
+  /** The driver underneath: `"node:sqlite"`, `"bun:sqlite"` or `"@db/sqlite"`. */
+  get driver(): DriverName {
+    return this.#driver.name;
+  }
+
+  /** The driver's own connection object, for anything qite does not wrap. */
+  get native(): SqliteHandle {
+    return this.#driver.native;
+  }
+
+  /** Whether the connection is inside an open transaction. */
+  get inTransaction(): boolean {
+    return !this.#closed && this.#driver.inTransaction();
+  }
+
+  /** Whether {@linkcode Database.close} has been called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The version of the SQLite library behind the driver, e.g. `"3.53.4"`. */
+  get sqliteVersion(): string {
+    return String(
+      this.#run(
+        "read SQLite version",
+        () => this.#statement("select sqlite_version() as v").get()?.v,
+      ),
+    );
+  }
+
+  /**
+   * Runs one or more SQL statements that take no parameters.
+   *
+   * @param sql The SQL text.
+   * @throws {QueueError} If SQLite fails.
+   *
+   * @example Creating a table
+   * ```ts
+   * import { open } from "@qite/qite";
+   *
+   * using db = open(":memory:");
+   * db.exec("create table a (x integer); create table b (y integer)");
+   * ```
+   */
+  exec(sql: string): void {
+    this.#run("run SQL", () => this.#driver.exec(sql));
+  }
+
+  /**
+   * Prepares a statement, or returns the one already prepared for the same text.
+   *
+   * @param sql The SQL text, with positional `?` parameters.
+   * @returns The statement. Rows from `node:sqlite` have a null prototype.
+   * @throws {QueueError} If SQLite cannot prepare it.
+   *
+   * @example Inserting and reading rows
+   * ```ts
+   * import { open } from "@qite/qite";
+   * import assert from "node:assert/strict";
+   *
+   * using db = open(":memory:");
+   * db.exec("create table t (x integer)");
+   * const insert = db.prepare("insert into t (x) values (?)");
+   * assert.equal(insert.run(1), 1);
+   * assert.equal(db.prepare("insert into t (x) values (?)"), insert);
+   * assert.deepEqual(db.prepare("select x from t").all().map((row) => row.x), [1]);
+   * ```
+   */
+  prepare(sql: string): Statement {
+    let wrapper = this.#public.get(sql);
+    if (wrapper === undefined) {
+      const statement = this.#run("prepare statement", () => this.#statement(sql));
+      const action = "run statement";
+      wrapper = {
+        run: (...params: Bindable[]): number => this.#run(action, () => statement.run(...params)),
+        get: (...params: Bindable[]): Row | undefined =>
+          this.#run(action, () => statement.get(...params)),
+        all: (...params: Bindable[]): Row[] => this.#run(action, () => statement.all(...params)),
+      };
+      this.#public.set(sql, wrapper);
+    } else this.#assertOpen("prepare statement");
+    return wrapper;
+  }
+
+  /**
+   * Runs `fn` inside a transaction and returns its result. The transaction is
+   * `BEGIN IMMEDIATE`, so it takes the write lock up front and never fails half-way with a stale
+   * snapshot. Inside a transaction already open on this connection (yours or qite's), it becomes
+   * a savepoint, so it commits or rolls back with the outer one. A throw rolls back and rethrows.
+   *
+   * `fn` must be synchronous: SQLite transactions belong to the connection, and an `await`
+   * inside one would let unrelated work join it.
+   *
+   * @typeParam T What `fn` returns.
+   * @param fn The work to do atomically.
+   * @returns What `fn` returned.
+   * @throws {TypeError} If `fn` returns a promise (the transaction is rolled back).
+   * @throws {QueueError} If SQLite cannot begin or commit.
+   *
+   * @example A rolled-back transaction leaves nothing behind
+   * ```ts
+   * import { open } from "@qite/qite";
+   * import assert from "node:assert/strict";
+   *
+   * using db = open(":memory:");
+   * db.exec("create table t (x integer)");
+   * assert.throws(() =>
+   *   db.transaction(() => {
+   *     db.prepare("insert into t (x) values (?)").run(1);
+   *     throw new Error("changed my mind");
+   *   })
+   * );
+   * assert.equal(db.prepare("select count(*) as n from t").get()?.n, 0);
+   * ```
+   */
+  transaction<T>(fn: () => T): T {
+    this.#assertOpen("begin transaction");
+    const nested = this.#driver.inTransaction();
+    const name = nested ? `qite_sp_${++this.#savepoints}` : "";
+    this.#control(nested ? `savepoint ${name}` : "begin immediate", "begin transaction");
+    try {
+      const result = fn();
+      if (isThenable(result)) {
+        throw new TypeError(
+          "Cannot run transaction as the function returned a promise: it must be synchronous",
+        );
+      }
+      this.#control(nested ? `release ${name}` : "commit", "commit transaction");
+      return result;
+    } catch (error) {
+      if (!this.#closed && this.#driver.inTransaction()) {
+        if (nested) {
+          this.#control(`rollback to ${name}`, "roll back transaction");
+          this.#control(`release ${name}`, "roll back transaction");
+        } else this.#control("rollback", "roll back transaction");
+      }
+      throw error;
+    } finally {
+      if (nested) this.#savepoints--;
+    }
+  }
+
+  /** Closes the connection. A second call does nothing. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#statements.clear();
+    this.#public.clear();
+    this.#hub.close();
+    this.#driver.close();
+  }
+
+  /** Closes the connection, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #statement(sql: string): DriverStatement {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      this.#assertOpen("prepare statement");
+      statement = this.#driver.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  #assertOpen(action: string): void {
+    if (this.#closed) {
+      throw new QueueError("CLOSED", `Cannot ${action} as the database is closed`);
+    }
+  }
+
+  /** Runs a transaction-control statement through a prepared statement (Deno's exec loses codes). */
+  #control(sql: string, action: string): void {
+    this.#run(action, () => this.#statement(sql).run());
+  }
+
+  #run<T>(action: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      throw toQueueError(error, action);
+    }
+  }
+
+  #pragma(name: string): unknown {
+    const row = this.#run(`read ${name}`, () => this.#driver.prepare(`pragma ${name}`).get());
+    return row === undefined ? undefined : Object.values(row)[0];
+  }
+
+  /** Refuses a driver that cuts integers to 32 bits (@db/sqlite without `int64: true`). */
+  #checkIntegers(): void {
+    const big = 2 ** 40 + 5;
+    const value = this.#run(
+      "check integer width",
+      () => this.#driver.prepare(`select ${big} as v`).get()?.v,
+    );
+    if (Number(value) !== big) {
+      throw new TypeError(
+        `Cannot use database as it cuts integers to 32 bits (${big} read back as ${
+          String(value)
+        }): open @db/sqlite with { int64: true }`,
+      );
+    }
+  }
+
+  /** Applies qite's connection settings; used by {@linkcode open}. */
+  static #configure(db: Database, options: Required<OpenOptions>): void {
+    db.exec(`pragma busy_timeout = ${options.busyTimeout}`);
+    if (!options.readOnly) {
+      // `:memory:` answers "memory" and stays so; any file becomes WAL.
+      db.#pragma("journal_mode = wal");
+    }
+    db.exec(`pragma synchronous = ${options.synchronous}`);
+    db.exec("pragma foreign_keys = on");
+    const version = db.sqliteVersion;
+    if (compareVersions(version, MIN_SQLITE_VERSION) < 0) {
+      throw new QueueError(
+        "UNSUPPORTED",
+        `Cannot open database as SQLite ${version} is older than ${MIN_SQLITE_VERSION.join(".")}`,
+      );
+    }
+  }
+
+  static {
+    openDriver = (driver: Driver, options: Required<OpenOptions>): Database => {
+      const db = new Database(driver);
+      try {
+        Database.#configure(db, options);
+      } catch (error) {
+        db.close();
+        throw error;
+      }
+      wrapped.set(driver.native, db);
+      return db;
+    };
+  }
+}
+
+/**
+ * Opens (and creates, unless read-only) a SQLite database file with the fastest built-in driver
+ * this runtime has: `bun:sqlite` on Bun, `node:sqlite` on Deno and Node ≥ 22.13. It turns on WAL
+ * (for files), sets the busy timeout, `synchronous` and foreign keys.
+ *
+ * @param path The file's path, or `":memory:"`.
+ * @param options The driver and the connection settings.
+ * @returns The open database.
+ * @throws {TypeError} If `path` is not a non-empty string.
+ * @throws {RangeError} If an option is out of range.
+ * @throws {QueueError} If the file cannot be opened (`CANT_OPEN`), is not a database
+ * (`NOT_A_DATABASE`), or the runtime has no built-in SQLite (`UNSUPPORTED`).
+ *
+ * @example Opening a file database
+ * ```ts
+ * import { open, setup, Queue } from "@qite/qite";
+ * import assert from "node:assert/strict";
+ *
+ * const path = await Deno.makeTempFile({ suffix: ".db" });
+ * using db = open(path, { synchronous: "FULL" });
+ * setup(db);
+ * const queue = new Queue({ db, name: "jobs" });
+ * await queue.send({ body: "hello" });
+ * assert.equal((await queue.receive())?.body.length, 5);
+ * ```
+ */
+export function open(path: string, options: OpenOptions = {}): Database {
+  if (typeof path !== "string" || path === "") {
+    throw new TypeError(
+      `Cannot open database as 'path' must be a non-empty string: current value is ${
+        JSON.stringify(path) ?? String(path)
+      }`,
+    );
+  }
+  const settings: Required<OpenOptions> = {
+    driver: options.driver ?? (loadBunSqlite() ? "bun:sqlite" : "node:sqlite"),
+    busyTimeout: options.busyTimeout ?? 5000,
+    synchronous: options.synchronous ?? "NORMAL",
+    readOnly: options.readOnly ?? false,
+  };
+  checkOneOf("open database", "driver", settings.driver, ["node:sqlite", "bun:sqlite"]);
+  checkInteger("open database", "busyTimeout", settings.busyTimeout, 0);
+  checkOneOf("open database", "synchronous", settings.synchronous, [
+    "OFF",
+    "NORMAL",
+    "FULL",
+    "EXTRA",
+  ]);
+  let native: object;
+  try {
+    native = settings.driver === "bun:sqlite"
+      ? openBun(path, settings.readOnly)
+      : openNode(path, settings.readOnly);
+  } catch (error) {
+    throw toQueueError(error, `open database ${JSON.stringify(path)}`);
+  }
+  const adapter = settings.driver === "bun:sqlite" ? bunAdapter : nodeAdapter;
+  return openDriver(adapter.wrap(native), settings);
+}
+
+function openNode(path: string, readOnly: boolean): object {
+  const mod = loadNodeSqlite();
+  if (!mod) {
+    throw new QueueError(
+      "UNSUPPORTED",
+      `Cannot open database as ${detectRuntime()} has no node:sqlite: use Node ≥ 22.13, ` +
+        "Deno ≥ 2.2 or Bun ≥ 1.4, or pass an open @db/sqlite Database",
+    );
+  }
+  return new mod.DatabaseSync(path, { readOnly });
+}
+
+function openBun(path: string, readOnly: boolean): object {
+  const mod = loadBunSqlite();
+  if (!mod) {
+    throw new QueueError(
+      "UNSUPPORTED",
+      `Cannot open database with bun:sqlite as this runtime is ${detectRuntime()}, not Bun`,
+    );
+  }
+  return new mod.Database(path, readOnly ? { readonly: true } : { create: true, readwrite: true });
+}
+
+/** The absolute path of the main database file, or `""` for an in-memory or temporary one. */
+function mainFile(driver: Driver): string {
+  try {
+    const rows = driver.prepare("pragma database_list").all();
+    const main = rows.find((row) => row.name === "main");
+    return typeof main?.file === "string" ? main.file : "";
+  } catch {
+    return "";
+  }
+}
+
+function compareVersions(version: string, minimum: readonly number[]): number {
+  const parts = version.split(".").map(Number);
+  for (let i = 0; i < minimum.length; i++) {
+    const difference = (parts[i] ?? 0) - (minimum[i] ?? 0);
+    if (difference !== 0) return difference;
+  }
+  return 0;
+}
+
+function isThenable(value: unknown): boolean {
+  return typeof value === "object" && value !== null &&
+    typeof (value as { then?: unknown }).then === "function";
+}
+
+/**
+ * Reaches inside a {@linkcode Database}; for qite's own modules only.
+ *
+ * @param db The database.
+ * @returns Its internals.
+ */
+export function internals(db: Database): DatabaseInternals {
+  return internalsOf(db);
+}

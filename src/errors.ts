@@ -1,0 +1,90 @@
+/**
+ * The one error family for operational failures.
+ *
+ * @module
+ */
+
+/**
+ * The stable codes a {@linkcode QueueError} carries.
+ *
+ * - `BUSY`: the database stayed locked by another connection for longer than the busy timeout.
+ * - `LOCKED`: a table in this connection's own database is locked (shared cache, open cursor).
+ * - `CONSTRAINT`: a constraint failed (unique, not null, check, foreign key).
+ * - `CLOSED`: the queue or its database connection is closed.
+ * - `READONLY`: the database cannot be written (read-only file or connection).
+ * - `CORRUPT`: the database file is damaged.
+ * - `NOT_A_DATABASE`: the file is not a SQLite database.
+ * - `FULL`: the disk or the database is full.
+ * - `IO`: the operating system reported an I/O error.
+ * - `CANT_OPEN`: the database file cannot be opened (missing directory, permissions).
+ * - `TOO_BIG`: a string or blob is larger than SQLite allows.
+ * - `NOT_SET_UP`: the `goqite` table does not exist; call `setup(db)` first.
+ * - `UNSUPPORTED`: the SQLite library or driver lacks something qite needs.
+ * - `SQLITE`: any other SQLite error; see `sqliteCode` and `cause`.
+ */
+export type QueueErrorCode =
+  | "BUSY"
+  | "LOCKED"
+  | "CONSTRAINT"
+  | "CLOSED"
+  | "READONLY"
+  | "CORRUPT"
+  | "NOT_A_DATABASE"
+  | "FULL"
+  | "IO"
+  | "CANT_OPEN"
+  | "TOO_BIG"
+  | "NOT_SET_UP"
+  | "UNSUPPORTED"
+  | "SQLITE";
+
+/** Options for {@linkcode QueueError}. */
+export interface QueueErrorOptions {
+  /** The underlying error, usually the driver's. */
+  cause?: unknown;
+  /**
+   * The SQLite result code, extended where the driver reports it (for example 2067 for a
+   * unique constraint, 5 for busy). Absent when the driver gave none.
+   */
+  sqliteCode?: number;
+}
+
+/**
+ * An operational failure: the database was busy, closed, read-only, full, and so on.
+ *
+ * Misuse (a wrong argument) throws `TypeError` or `RangeError` instead. The driver's own
+ * error is kept as `cause`, and its SQLite result code as `sqliteCode`.
+ *
+ * @example Telling a busy database from other failures
+ * ```ts
+ * import { QueueError } from "@qite/qite";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new QueueError("BUSY", "Cannot send message as the database is locked", {
+ *   sqliteCode: 5,
+ * });
+ * assert.ok(error instanceof QueueError);
+ * assert.equal(error.code, "BUSY");
+ * assert.equal(error.sqliteCode, 5);
+ * ```
+ */
+export class QueueError extends Error {
+  /** A stable code for the kind of failure. */
+  readonly code: QueueErrorCode;
+  /** The SQLite result code (extended where known), or `undefined` when none was reported. */
+  readonly sqliteCode: number | undefined;
+
+  /**
+   * Creates a queue error.
+   *
+   * @param code The stable code.
+   * @param message What failed, in a sentence.
+   * @param options The cause and the SQLite result code.
+   */
+  constructor(code: QueueErrorCode, message: string, options: QueueErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "QueueError";
+    this.code = code;
+    this.sqliteCode = options.sqliteCode;
+  }
+}

@@ -1,0 +1,521 @@
+/**
+ * The Queue: goqite's named queue on a SQLite table.
+ *
+ * @module
+ */
+
+import { Database, internals, open, type SqliteHandle } from "./database.ts";
+import { QueueError } from "./errors.ts";
+import type { Message, MessageId, Receipt, SendMessage } from "./message.ts";
+import { setup } from "./schema.ts";
+import { toQueueError } from "./sqlite/_errors.ts";
+import { checkDuration, QueueOps, toTarget } from "./_ops.ts";
+import { checkInteger, checkName, checkObject, checkPositive, show } from "./_validate.ts";
+import type { Waiter } from "./_wake.ts";
+
+/** Options for {@linkcode Queue}. */
+export interface QueueOptions {
+  /**
+   * The database: a {@linkcode Database} from `open()`, a driver handle you opened yourself (see
+   * {@linkcode Database.from}), or a file path. Given a path, the queue opens the file, creates
+   * the table if needed, and closes the file on `close()`.
+   */
+  db: Database | SqliteHandle | string;
+  /** The queue's name. Many queues share one table; names keep them apart. */
+  name: string;
+  /**
+   * How long, in milliseconds, a received message stays invisible before it can be received
+   * again.
+   *
+   * @default {5000}
+   */
+  timeout?: number;
+  /**
+   * How many times a message can be received. After that it is dead: never handed out again,
+   * left in the table.
+   *
+   * @default {3}
+   */
+  maxReceive?: number;
+  /**
+   * The clock, in milliseconds since the epoch; replace it to control time in tests.
+   *
+   * @default {Date.now}
+   */
+  clock?: () => number;
+}
+
+/** Options for {@linkcode Queue.receiveAndWait}. */
+export interface ReceiveAndWaitOptions {
+  /** Stops waiting: the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /**
+   * The longest time, in milliseconds, between two receive attempts when nothing wakes the
+   * wait. Sends in this process wake it at once, commits by other processes within a few
+   * milliseconds, and delayed or in-flight messages exactly when they become visible; the
+   * interval is the fallback for anything else.
+   *
+   * @default {100}
+   */
+  interval?: number;
+}
+
+/**
+ * A queue's operations inside a transaction, synchronous, for {@linkcode Queue.transaction}.
+ * Everything done through it commits or rolls back with the transaction.
+ */
+export interface QueueTransaction {
+  /** The queue. */
+  readonly queue: Queue;
+  /** Like {@linkcode Queue.send}, inside the transaction. */
+  send(message: SendMessage): MessageId;
+  /** Like {@linkcode Queue.receive}, inside the transaction. */
+  receive(): Message | undefined;
+  /** Like {@linkcode Queue.extend}, inside the transaction. */
+  extend(target: MessageId | Receipt, delay: number): boolean;
+  /** Like {@linkcode Queue.delete}, inside the transaction. */
+  delete(target: MessageId | Receipt): boolean;
+}
+
+const DEFAULT_TIMEOUT_MS = 5000;
+const DEFAULT_MAX_RECEIVE = 3;
+const DEFAULT_INTERVAL_MS = 100;
+
+/**
+ * A named queue of messages in the `goqite` table, with goqite's semantics: a received message
+ * is invisible for the queue's timeout and is never handed out twice inside it; after
+ * `maxReceive` receives it is dead. Every operation is one SQLite statement (or one
+ * transaction), so any number of queues, connections and processes can share the file.
+ *
+ * @example Sending, receiving and deleting
+ * ```ts
+ * import { open, Queue, setup } from "@qite/qite";
+ * import assert from "node:assert/strict";
+ *
+ * using db = open(":memory:");
+ * setup(db);
+ * const queue = new Queue({ db, name: "emails", timeout: 30_000 });
+ *
+ * await queue.send({ body: "welcome alice@example.com" });
+ * const message = await queue.receive();
+ * assert.ok(message);
+ * assert.equal(new TextDecoder().decode(message.body), "welcome alice@example.com");
+ * assert.equal(await queue.receive(), undefined); // invisible while it is being worked on
+ * assert.equal(await queue.delete(message), true);
+ * ```
+ */
+export class Queue {
+  #ops: QueueOps;
+  #owned: boolean;
+  #closed = false;
+  #waiters = new Set<Waiter>();
+
+  /**
+   * Creates a queue.
+   *
+   * @param options The database, the name and the settings.
+   * @throws {TypeError} If `db` or `name` is missing or of the wrong type.
+   * @throws {RangeError} If `timeout` or `maxReceive` is negative or not an integer.
+   * @throws {QueueError} If `db` is a path that cannot be opened.
+   */
+  constructor(options: QueueOptions) {
+    const action = "create queue";
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(
+        `Cannot ${action} as the options must be an object: current value is ${show(options)}`,
+      );
+    }
+    const { db, name, timeout = DEFAULT_TIMEOUT_MS, maxReceive = DEFAULT_MAX_RECEIVE } = options;
+    const clock = options.clock ?? Date.now;
+    if (db === undefined || db === null || db === "") {
+      throw new TypeError(
+        `Cannot ${action} as 'db' must be a database, a SQLite handle or a path: current value is ${
+          show(db)
+        }`,
+      );
+    }
+    checkName(action, "name", name);
+    checkDuration(action, "timeout", timeout);
+    checkInteger(action, "maxReceive", maxReceive, 1);
+    if (typeof clock !== "function") {
+      throw new TypeError(
+        `Cannot ${action} as 'clock' must be a function: current value is ${show(clock)}`,
+      );
+    }
+    let database: Database;
+    if (typeof db === "string") {
+      database = open(db);
+      try {
+        setup(database);
+      } catch (error) {
+        database.close();
+        throw error;
+      }
+      this.#owned = true;
+    } else {
+      database = Database.from(db);
+      this.#owned = false;
+    }
+    this.#ops = new QueueOps(database, { name, timeout, maxReceive, clock });
+  }
+
+  /** The queue's name. */
+  get name(): string {
+    return this.#ops.settings.name;
+  }
+
+  /** The visibility timeout, in milliseconds. */
+  get timeout(): number {
+    return this.#ops.settings.timeout;
+  }
+
+  /** How many times a message can be received before it is dead. */
+  get maxReceive(): number {
+    return this.#ops.settings.maxReceive;
+  }
+
+  /** The database the queue uses. */
+  get db(): Database {
+    return this.#ops.db;
+  }
+
+  /** Whether {@linkcode Queue.close} has been called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Sends a message and returns its id. Waiters in this process wake at once.
+   *
+   * @param message The body, and optionally a delay (ms) and a priority.
+   * @returns The new message's id.
+   * @throws {TypeError} If the body is not a `Uint8Array` or a string.
+   * @throws {RangeError} If `delay` is negative or not an integer, or `priority` is not a safe
+   * integer.
+   * @throws {QueueError} If the queue is closed or SQLite fails.
+   *
+   * @example Sending with a delay and a priority
+   * ```ts
+   * import { open, Queue, setup } from "@qite/qite";
+   * import assert from "node:assert/strict";
+   *
+   * using db = open(":memory:");
+   * setup(db);
+   * const queue = new Queue({ db, name: "reports" });
+   * const id = await queue.send({ body: new Uint8Array([1, 2, 3]), delay: 60_000, priority: 5 });
+   * assert.match(id, /^m_[0-9a-f]{32}$/);
+   * assert.equal(await queue.receive(), undefined); // delayed for a minute
+   * ```
+   */
+  send(message: SendMessage): Promise<MessageId> {
+    return this.#async("send message", () => {
+      const [body, delay, priority] = QueueOps.parse("send message", message);
+      return this.#ops.send(body, delay, priority);
+    });
+  }
+
+  /**
+   * Receives the next message, or `undefined` when none is visible. The next message is the
+   * visible one with the highest priority, the oldest among equals; receiving it hides it for
+   * the queue's timeout and counts one receive. One atomic statement: the same message is never
+   * handed out twice inside its timeout, whatever the number of consumers.
+   *
+   * @returns The message, or `undefined`.
+   * @throws {QueueError} If the queue is closed or SQLite fails.
+   *
+   * @example Receiving from an empty queue
+   * ```ts
+   * import { open, Queue, setup } from "@qite/qite";
+   * import assert from "node:assert/strict";
+   *
+   * using db = open(":memory:");
+   * setup(db);
+   * const queue = new Queue({ db, name: "empty" });
+   * assert.equal(await queue.receive(), undefined);
+   * ```
+   */
+  receive(): Promise<Message | undefined> {
+    return this.#async("receive message", () => this.#ops.receive(1)[0]);
+  }
+
+  /**
+   * Receives the next message, waiting until one arrives. It tries at once, then sleeps until a
+   * send in this process wakes it, another process commits to the file, a delayed or in-flight
+   * message becomes visible, or `interval` passes. No timer or listener is left behind.
+   *
+   * @param options The abort signal and the polling interval.
+   * @returns The message.
+   * @throws {TypeError} If `signal` is not an `AbortSignal`.
+   * @throws {RangeError} If `interval` is not a positive number.
+   * @throws {QueueError} If the queue is closed (also while waiting) or SQLite fails.
+   * @throws The signal's reason, when it aborts.
+   *
+   * @example Waiting for a message, and giving up
+   * ```ts
+   * import { open, Queue, setup } from "@qite/qite";
+   * import assert from "node:assert/strict";
+   *
+   * using db = open(":memory:");
+   * setup(db);
+   * const queue = new Queue({ db, name: "tasks" });
+   *
+   * setTimeout(() => queue.send({ body: "soon" }), 10);
+   * const message = await queue.receiveAndWait();
+   * assert.equal(new TextDecoder().decode(message.body), "soon");
+   *
+   * await assert.rejects(queue.receiveAndWait({ signal: AbortSignal.timeout(20) }), {
+   *   name: "TimeoutError",
+   * });
+   * ```
+   */
+  async receiveAndWait(options: ReceiveAndWaitOptions = {}): Promise<Message> {
+    const action = "receive message";
+    checkObject(action, "options", options);
+    const { signal, interval = DEFAULT_INTERVAL_MS } = options;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new TypeError(
+        `Cannot ${action} as 'signal' must be an AbortSignal: current value is ${show(signal)}`,
+      );
+    }
+    checkPositive(action, "interval", interval, 2 ** 31 - 1);
+    signal?.throwIfAborted();
+    let woken = false;
+    let wake: (() => void) | undefined;
+    const waiter: Waiter = {
+      queue: this.name,
+      wake: () => {
+        woken = true;
+        wake?.();
+      },
+    };
+    const hub = internals(this.db).hub;
+    // Register before the first attempt, so that nothing sent after it is missed.
+    this.#waiters.add(waiter);
+    hub.add(waiter);
+    try {
+      while (true) {
+        this.#assertOpen(action);
+        woken = false;
+        let sleep = interval;
+        // Never receive inside a transaction someone else left open on this connection: the
+        // receive would join it, and vanish if it rolled back.
+        if (!this.db.inTransaction) {
+          const now = this.#ops.settings.clock();
+          const message = this.#sync(action, () => this.#ops.receive(1, now)[0]);
+          if (message) return message;
+          const due = this.#sync(action, () => this.#ops.nextDue(now));
+          sleep = Math.max(1, Math.min(interval, due));
+        }
+        if (!woken) await sleepUntilWoken(sleep, signal, (resolve) => wake = resolve);
+        wake = undefined;
+        signal?.throwIfAborted();
+      }
+    } finally {
+      this.#waiters.delete(waiter);
+      hub.remove(waiter);
+    }
+  }
+
+  /**
+   * Sets a message's visibility timeout to now + `delay`. Given the received message (its
+   * {@linkcode Receipt}), it only applies while that delivery still holds the message; given a
+   * bare id, it applies to the message whoever holds it (goqite's behaviour).
+   *
+   * @param target The received message, or a message id.
+   * @param delay Milliseconds from now.
+   * @returns `true` if it applied; `false` if the message is gone, or, for a receipt, has been
+   * received again since (its timeout passed and another consumer got it).
+   * @throws {TypeError} If `target` is neither an id nor a received message.
+   * @throws {RangeError} If `delay` is negative or not an integer.
+   * @throws {QueueError} If the queue is closed or SQLite fails.
+   *
+   * @example Keeping a message while working on it
+   * ```ts
+   * import { open, Queue, setup } from "@qite/qite";
+   * import assert from "node:assert/strict";
+   *
+   * using db = open(":memory:");
+   * setup(db);
+   * const queue = new Queue({ db, name: "videos", timeout: 1000 });
+   * await queue.send({ body: "encode 4k.mov" });
+   * const message = await queue.receive();
+   * assert.ok(message);
+   * assert.equal(await queue.extend(message, 60_000), true);
+   * ```
+   */
+  extend(target: MessageId | Receipt, delay: number): Promise<boolean> {
+    return this.#async("extend message", () => {
+      const parsed = toTarget("extend message", target);
+      checkDuration("extend message", "delay", delay);
+      return this.#ops.extend(parsed, delay);
+    });
+  }
+
+  /**
+   * Deletes a message. Given the received message (its {@linkcode Receipt}), it only applies
+   * while that delivery still holds the message; given a bare id, it always applies.
+   *
+   * @param target The received message, or a message id.
+   * @returns `true` if it deleted the message; `false` if the message is gone, or, for a
+   * receipt, has been received again since.
+   * @throws {TypeError} If `target` is neither an id nor a received message.
+   * @throws {QueueError} If the queue is closed or SQLite fails.
+   *
+   * @example Deleting by id
+   * ```ts
+   * import { open, Queue, setup } from "@qite/qite";
+   * import assert from "node:assert/strict";
+   *
+   * using db = open(":memory:");
+   * setup(db);
+   * const queue = new Queue({ db, name: "audit" });
+   * const id = await queue.send({ body: "x" });
+   * assert.equal(await queue.delete(id), true);
+   * assert.equal(await queue.delete(id), false);
+   * ```
+   */
+  delete(target: MessageId | Receipt): Promise<boolean> {
+    return this.#async(
+      "delete message",
+      () => this.#ops.delete(toTarget("delete message", target)),
+    );
+  }
+
+  /**
+   * Runs `fn` in a transaction on the queue's connection, with the queue's operations in
+   * synchronous form, and returns what `fn` returns. Your own writes on the same connection
+   * inside `fn` commit or roll back together with the messages. Inside a transaction already
+   * open on the connection (yours), it becomes a savepoint of it.
+   *
+   * @typeParam T What `fn` returns.
+   * @param fn The work; it must be synchronous.
+   * @returns What `fn` returned.
+   * @throws {TypeError} If `fn` returns a promise (the transaction is rolled back).
+   * @throws {QueueError} If the queue is closed or SQLite fails; whatever `fn` throws, after
+   * rolling back.
+   *
+   * @example An order and its email, atomically
+   * ```ts
+   * import { open, Queue, setup } from "@qite/qite";
+   * import assert from "node:assert/strict";
+   *
+   * using db = open(":memory:");
+   * setup(db);
+   * db.exec("create table orders (id integer primary key, total integer not null)");
+   * const queue = new Queue({ db, name: "emails" });
+   *
+   * queue.transaction((tx) => {
+   *   db.prepare("insert into orders (id, total) values (?, ?)").run(1, 1999);
+   *   tx.send({ body: "order 1 confirmed" });
+   * });
+   * assert.throws(() =>
+   *   queue.transaction((tx) => {
+   *     db.prepare("insert into orders (id, total) values (?, ?)").run(2, 500);
+   *     tx.send({ body: "order 2 confirmed" });
+   *     throw new Error("payment declined");
+   *   })
+   * );
+   * assert.equal(db.prepare("select count(*) as n from orders").get()?.n, 1);
+   * assert.ok(await queue.receive());
+   * assert.equal(await queue.receive(), undefined);
+   * ```
+   */
+  transaction<T>(fn: (tx: QueueTransaction) => T): T {
+    if (typeof fn !== "function") {
+      throw new TypeError(
+        `Cannot run transaction as 'fn' must be a function: current value is ${show(fn)}`,
+      );
+    }
+    this.#assertOpen("run transaction");
+    let active = true;
+    const run = <R>(action: string, work: () => R): R => {
+      if (!active) {
+        throw new QueueError("CLOSED", `Cannot ${action} as the transaction has ended`);
+      }
+      return this.#sync(action, work);
+    };
+    const tx: QueueTransaction = {
+      queue: this,
+      send: (message) =>
+        run("send message", () => {
+          const [body, delay, priority] = QueueOps.parse("send message", message);
+          return this.#ops.send(body, delay, priority);
+        }),
+      receive: () => run("receive message", () => this.#ops.receive(1)[0]),
+      extend: (target, delay) =>
+        run("extend message", () => {
+          const parsed = toTarget("extend message", target);
+          checkDuration("extend message", "delay", delay);
+          return this.#ops.extend(parsed, delay);
+        }),
+      delete: (target) =>
+        run("delete message", () => this.#ops.delete(toTarget("delete message", target))),
+    };
+    try {
+      return this.db.transaction(() => fn(tx));
+    } finally {
+      active = false;
+    }
+  }
+
+  /**
+   * Closes the queue: later calls fail with `CLOSED`, and pending `receiveAndWait` calls reject
+   * with it. If the queue opened its database from a path, the database is closed too.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const waiter of this.#waiters) waiter.wake();
+    if (this.#owned) this.db.close();
+  }
+
+  /** Closes the queue, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+
+  #assertOpen(action: string): void {
+    if (this.#closed) throw new QueueError("CLOSED", `Cannot ${action} as the queue is closed`);
+    internals(this.db).assertOpen(action);
+  }
+
+  #sync<T>(action: string, work: () => T): T {
+    this.#assertOpen(action);
+    try {
+      return work();
+    } catch (error) {
+      throw toQueueError(error, action);
+    }
+  }
+
+  #async<T>(action: string, work: () => T): Promise<T> {
+    try {
+      return Promise.resolve(this.#sync(action, work));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+}
+
+/** Sleeps up to `ms`, ending early when woken; rejects when `signal` aborts. */
+function sleepUntilWoken(
+  ms: number,
+  signal: AbortSignal | undefined,
+  onWake: (wake: () => void) => void,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", abort);
+      resolve();
+    };
+    const abort = (): void => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", abort, { once: true });
+    onWake(done);
+  });
+}

@@ -1,0 +1,94 @@
+/**
+ * The `goqite` table, exactly as goqite creates it, plus qite's two partial indexes.
+ *
+ * @module
+ */
+
+import { Database, type SqliteHandle } from "./database.ts";
+
+/**
+ * goqite's SQLite schema, unchanged (table, trigger and index), written so that running it again
+ * does nothing. A Go program using goqite and a qite program can share one database file.
+ *
+ * @example Using the schema in your own migration
+ * ```ts
+ * import { GOQITE_SCHEMA } from "@qite/qite";
+ * import assert from "node:assert/strict";
+ *
+ * assert.match(GOQITE_SCHEMA, /create table if not exists goqite/);
+ * ```
+ */
+export const GOQITE_SCHEMA: string = `create table if not exists goqite (
+  id text primary key default ('m_' || lower(hex(randomblob(16)))),
+  created text not null default (strftime('%Y-%m-%dT%H:%M:%fZ')),
+  updated text not null default (strftime('%Y-%m-%dT%H:%M:%fZ')),
+  queue text not null,
+  body blob not null,
+  timeout text not null default (strftime('%Y-%m-%dT%H:%M:%fZ')),
+  received integer not null default 0,
+  priority integer not null default 0
+) strict;
+
+create trigger if not exists goqite_updated_timestamp after update on goqite begin
+  update goqite set updated = strftime('%Y-%m-%dT%H:%M:%fZ') where id = old.id;
+end;
+
+create index if not exists goqite_queue_priority_created_idx on goqite (queue, priority desc, created);
+`;
+
+/**
+ * qite's two extra indexes. They split the table so that receiving stays fast however many
+ * messages are dead, delayed or in flight:
+ *
+ * - `qite_fresh_idx` holds the messages never received and never delayed, in goqite's order
+ *   (priority, then age); its first entry is the next message.
+ * - `qite_other_idx` holds every other message by receive count and visibility time, so the
+ *   retries that are due are found by a short range seek, and dead messages (received
+ *   `maxReceive` times or more) are never read.
+ *
+ * goqite ignores them; they only cost a little on each write.
+ */
+export const QITE_INDEXES: string =
+  `create index if not exists qite_fresh_idx on goqite (queue, priority desc, created)
+  where received = 0 and timeout <= created;
+
+create index if not exists qite_other_idx on goqite (queue, received, timeout)
+  where not (received = 0 and timeout <= created);
+`;
+
+/**
+ * Everything {@linkcode setup} creates: {@linkcode GOQITE_SCHEMA} then {@linkcode QITE_INDEXES}.
+ * Every statement is idempotent.
+ *
+ * @example Reading the schema
+ * ```ts
+ * import { SCHEMA } from "@qite/qite";
+ * import assert from "node:assert/strict";
+ *
+ * assert.match(SCHEMA, /qite_fresh_idx/);
+ * ```
+ */
+export const SCHEMA: string = GOQITE_SCHEMA + "\n" + QITE_INDEXES;
+
+/**
+ * Creates the `goqite` table, its trigger and its indexes, in one transaction. Safe to call
+ * again: what exists is left as it is, so it also adds qite's indexes to a table goqite made.
+ *
+ * @param db A {@linkcode Database} or a driver handle (see {@linkcode Database.from}).
+ * @throws {QueueError} If SQLite fails (for example `READONLY`).
+ *
+ * @example Setting up a database twice
+ * ```ts
+ * import { open, setup } from "@qite/qite";
+ * import assert from "node:assert/strict";
+ *
+ * using db = open(":memory:");
+ * setup(db);
+ * setup(db);
+ * assert.equal(db.prepare("select count(*) as n from goqite").get()?.n, 0);
+ * ```
+ */
+export function setup(db: Database | SqliteHandle): void {
+  const database = Database.from(db);
+  database.transaction(() => database.exec(SCHEMA));
+}

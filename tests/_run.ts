@@ -1,0 +1,104 @@
+/**
+ * Runs the whole suite on Deno, Bun and Node 24, one after the other, and fails if any fails.
+ * `deno task test` runs this. Bun and Node come through npx (pinned versions) unless
+ * QITE_BUN / QITE_NODE name an executable.
+ *
+ * Usage: deno run -A tests/_run.ts [deno|bun|node ...]
+ *
+ * @module
+ */
+
+// deno-lint-ignore-file no-console
+
+const BUN_VERSION = "1.4.5";
+const NODE_VERSION = "24.21.0";
+
+const root = new URL("..", import.meta.url).pathname;
+
+/** Every test file, relative to the root. */
+function testFiles(): string[] {
+  return [...Deno.readDirSync(`${root}tests`)]
+    .map((entry) => entry.name)
+    .filter((name) => name.endsWith("_test.ts"))
+    .sort()
+    .map((name) => `tests/${name}`);
+}
+
+/** Every source file whose JSDoc examples are doc-tested, and the README. */
+function docFiles(): string[] {
+  const files: string[] = ["README.md"];
+  const walk = (dir: string): void => {
+    for (const entry of Deno.readDirSync(`${root}${dir}`)) {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory) walk(path);
+      else if (entry.name.endsWith(".ts")) files.push(path);
+    }
+  };
+  for (const dir of ["src", "jobs", "http"]) {
+    try {
+      walk(dir);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+  }
+  files.push("mod.ts");
+  return files.filter((file) => {
+    try {
+      Deno.statSync(`${root}${file}`);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+function npx(spec: string, override: string | undefined): string[] {
+  return override ? [override] : ["npx", "-y", spec];
+}
+
+const runs: Record<string, string[]> = {
+  deno: [Deno.execPath(), "test", "-A", "--doc", ...testFiles(), ...docFiles()],
+  bun: [
+    ...npx(`bun@${BUN_VERSION}`, Deno.env.get("QITE_BUN")),
+    "test",
+    "--timeout",
+    "60000",
+    "tests/",
+  ],
+  node: [
+    ...npx(`node@${NODE_VERSION}`, Deno.env.get("QITE_NODE")),
+    "--test",
+    "--test-timeout=60000",
+    ...testFiles(),
+  ],
+};
+
+const wanted = Deno.args.length > 0 ? Deno.args : Object.keys(runs);
+const results: Array<[string, number, number]> = [];
+for (const runtime of wanted) {
+  const command = runs[runtime];
+  if (!command) {
+    console.error(`unknown runtime ${runtime}; choose from ${Object.keys(runs).join(", ")}`);
+    Deno.exit(2);
+  }
+  console.log(`\n=== ${runtime}: ${command.join(" ")}\n`);
+  const started = performance.now();
+  const { code } = await new Deno.Command(command[0]!, {
+    args: command.slice(1),
+    cwd: root,
+    env: { NO_COLOR: "1" },
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  results.push([runtime, code, (performance.now() - started) / 1000]);
+}
+
+console.log("\n=== summary");
+for (const [runtime, code, seconds] of results) {
+  console.log(
+    `${runtime.padEnd(5)} ${code === 0 ? "passed" : `FAILED (exit ${code})`} in ${
+      seconds.toFixed(1)
+    } s`,
+  );
+}
+Deno.exit(results.every(([, code]) => code === 0) ? 0 : 1);

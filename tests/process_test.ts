@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { Queue } from "../mod.ts";
+import { eachDriver, runtimeCommand, text } from "./_helpers.ts";
+
+const CHILD = fileURLToPath(new URL("./_child.ts", import.meta.url));
+
+/** Runs the child script with this runtime and returns its standard output. */
+function child(args: string[]): Promise<string> {
+  const [exe, prefix] = runtimeCommand(CHILD);
+  return new Promise((resolve, reject) => {
+    const proc = spawn(exe, [...prefix, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    proc.stdout.on("data", (chunk) => stdout += chunk);
+    proc.stderr.on("data", (chunk) => stderr += chunk);
+    proc.on("error", reject);
+    proc.on("close", (code) => {
+      if (code === 0) resolve(stdout.trim());
+      else reject(new Error(`child exited with ${code}: ${stderr}`));
+    });
+  });
+}
+
+eachDriver("A message sent by another process wakes receiveAndWait and is received once", async (
+  { db, driver, path },
+) => {
+  const queue = new Queue({ db, name: "cross", timeout: 60_000 });
+  const waiting = queue.receiveAndWait({
+    interval: 60_000,
+    signal: AbortSignal.timeout(30_000),
+  });
+  const id = await child(["send", driver, path, "cross", "hello from afar"]);
+  const message = await waiting;
+  assert.equal(message.id, id);
+  assert.equal(text(message.body), "hello from afar");
+  assert.equal(await queue.receive(), undefined, "received exactly once");
+});
+
+eachDriver("Two processes draining one queue receive every message exactly once", async (
+  { db, driver, path },
+) => {
+  const queue = new Queue({ db, name: "shared", timeout: 60_000 });
+  const count = 1000;
+  const sent = new Set<string>();
+  for (let i = 0; i < count; i++) sent.add(await queue.send({ body: `m${i}` }));
+  const theirs = child(["drain", driver, path, "shared"]);
+  // Start competing once the other process has received its first message.
+  const started = Date.now();
+  while (db.prepare("select count(*) as n from goqite").get()?.n === count) {
+    assert.ok(Date.now() - started < 30_000, "the other process started receiving");
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  const mine: string[] = [];
+  for (let message = await queue.receive(); message; message = await queue.receive()) {
+    mine.push(message.id);
+    await queue.delete(message);
+  }
+  const other: string[] = JSON.parse(await theirs);
+  assert.ok(other.length > 0, "the other process received messages");
+  const all = [...mine, ...other];
+  assert.equal(all.length, count, "no message was received twice");
+  assert.deepEqual(new Set(all), sent, "every message was received");
+  assert.equal(db.prepare("select count(*) as n from goqite").get()?.n, 0);
+});

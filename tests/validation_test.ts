@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import { type Message, Queue, type QueueOptions } from "../mod.ts";
+import { eachDriver } from "./_helpers.ts";
+
+/** Asserts `fn` throws `type` with a message naming `option` and the value shown. */
+function throwsNaming(
+  fn: () => unknown,
+  type: typeof TypeError | typeof RangeError,
+  option: string,
+  value: string,
+): void {
+  assert.throws(fn, (error: unknown) => {
+    assert.ok(error instanceof type, `expected ${type.name}, got ${String(error)}`);
+    assert.ok(error.message.includes(`'${option}'`), `names '${option}': ${error.message}`);
+    assert.ok(error.message.endsWith(`current value is ${value}`), error.message);
+    return true;
+  });
+}
+
+async function rejectsNaming(
+  promise: Promise<unknown>,
+  type: typeof TypeError | typeof RangeError,
+  option: string,
+  value: string,
+): Promise<void> {
+  const error = await promise.then(() => undefined, (e: unknown) => e);
+  throwsNaming(
+    () => {
+      throw error;
+    },
+    type,
+    option,
+    value,
+  );
+}
+
+eachDriver("new Queue() throws at once on misuse, naming the option and its value", ({ db }) => {
+  const make = (options: Partial<QueueOptions>) => () =>
+    new Queue({ db, name: "q", ...options } as QueueOptions);
+  assert.throws(() => new Queue(undefined as unknown as QueueOptions), TypeError);
+  throwsNaming(make({ db: undefined as unknown as string }), TypeError, "db", "undefined");
+  throwsNaming(make({ db: "" }), TypeError, "db", '""');
+  throwsNaming(make({ name: "" }), TypeError, "name", '""');
+  throwsNaming(make({ name: 42 as unknown as string }), TypeError, "name", "42");
+  throwsNaming(make({ timeout: -1 }), RangeError, "timeout", "-1");
+  throwsNaming(make({ timeout: 1.5 }), RangeError, "timeout", "1.5");
+  throwsNaming(make({ timeout: Number.NaN }), RangeError, "timeout", "NaN");
+  throwsNaming(make({ timeout: "5s" as unknown as number }), TypeError, "timeout", '"5s"');
+  throwsNaming(make({ maxReceive: 0 }), RangeError, "maxReceive", "0");
+  throwsNaming(make({ maxReceive: -3 }), RangeError, "maxReceive", "-3");
+  throwsNaming(make({ maxReceive: 2.5 }), RangeError, "maxReceive", "2.5");
+  throwsNaming(make({ clock: 5 as unknown as () => number }), TypeError, "clock", "5");
+  assert.throws(() => new Queue({ db: {} as object, name: "q" }), TypeError);
+});
+
+eachDriver("Queue methods reject misuse with TypeError or RangeError and change nothing", async (
+  { db },
+) => {
+  const queue = new Queue({ db, name: "q" });
+  const send = (message: unknown) => queue.send(message as { body: string });
+  await assert.rejects(send(undefined), TypeError);
+  await rejectsNaming(send({}), TypeError, "body", "undefined");
+  await rejectsNaming(send({ body: 12 }), TypeError, "body", "12");
+  await rejectsNaming(send({ body: "x", delay: -1 }), RangeError, "delay", "-1");
+  await rejectsNaming(send({ body: "x", delay: 0.5 }), RangeError, "delay", "0.5");
+  await rejectsNaming(send({ body: "x", delay: Infinity }), RangeError, "delay", "Infinity");
+  await rejectsNaming(send({ body: "x", priority: 1.5 }), RangeError, "priority", "1.5");
+  await rejectsNaming(
+    send({ body: "x", priority: 2 ** 60 }),
+    RangeError,
+    "priority",
+    String(2 ** 60),
+  );
+  await rejectsNaming(send({ body: "x", priority: "high" }), TypeError, "priority", '"high"');
+  assert.equal(db.prepare("select count(*) as n from goqite").get()?.n, 0, "nothing was sent");
+
+  const id = await queue.send({ body: "x" });
+  await rejectsNaming(queue.extend(id, -5), RangeError, "delay", "-5");
+  await assert.rejects(queue.extend("", 5), TypeError);
+  await assert.rejects(queue.extend({ id } as unknown as Message, 5), TypeError);
+  await assert.rejects(queue.delete(7 as unknown as string), TypeError);
+  await assert.rejects(queue.delete(null as unknown as string), TypeError);
+  await rejectsNaming(queue.receiveAndWait({ interval: 0 }), RangeError, "interval", "0");
+  await rejectsNaming(queue.receiveAndWait({ interval: -1 }), RangeError, "interval", "-1");
+  await rejectsNaming(
+    queue.receiveAndWait({ signal: "stop" as unknown as AbortSignal }),
+    TypeError,
+    "signal",
+    '"stop"',
+  );
+  assert.throws(() => queue.transaction(undefined as unknown as () => void), TypeError);
+  const row = db.prepare("select received, timeout, created from goqite where id = ?").get(id);
+  assert.equal(row?.received, 0, "the message was not touched");
+  assert.equal(row?.timeout, row?.created);
+});
