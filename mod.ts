@@ -42,4 +42,4 @@ export {
   type ReceiveAndWaitOptions,
 } from "./src/queue.ts";
 export { GOQITE_SCHEMA, QITE_INDEXES, SCHEMA, setup } from "./src/schema.ts";
-export type { Bindable, DriverName, Row } from "./src/sqlite/types.ts";
+export type { Bindable, DriverName, Row } from "./src/runtime/types.ts";

@@ -13,7 +13,7 @@ import { type Database, type DatabaseInternals, internals } from "./database.ts"
 import type { Message, MessageId, Receipt, SendMessage } from "./message.ts";
 import { formatTime, MAX_DURATION_MS, newId } from "./_time.ts";
 import { checkInteger, show } from "./_validate.ts";
-import type { Row } from "./sqlite/types.ts";
+import type { Row } from "./runtime/types.ts";
 
 /** Receive counts up to this many get one index seek each; above it, a range scan. */
 const MAX_SEEK_PARTITIONS = 32;

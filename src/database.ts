@@ -5,11 +5,11 @@
  */
 
 import { QueueError } from "./errors.ts";
-import { toQueueError } from "./sqlite/_errors.ts";
-import { bunAdapter } from "./sqlite/bun.ts";
-import { dbSqliteAdapter } from "./sqlite/db_sqlite.ts";
-import { detectRuntime, loadBunSqlite, loadNodeSqlite } from "./sqlite/detect.ts";
-import { nodeAdapter } from "./sqlite/node.ts";
+import { toQueueError } from "./runtime/_errors.ts";
+import { bunAdapter } from "./runtime/bun_sqlite.ts";
+import { dbSqliteAdapter } from "./runtime/db_sqlite.ts";
+import { detectRuntime, loadBunSqlite, loadNodeSqlite } from "./runtime/detect.ts";
+import { nodeAdapter } from "./runtime/node_sqlite.ts";
 import type {
   Bindable,
   Driver,
@@ -17,7 +17,7 @@ import type {
   DriverName,
   DriverStatement,
   Row,
-} from "./sqlite/types.ts";
+} from "./runtime/types.ts";
 import { WakeHub } from "./_wake.ts";
 import { checkInteger, checkOneOf } from "./_validate.ts";
 

@@ -8,7 +8,7 @@ import { Database, internals, open, type SqliteHandle } from "./database.ts";
 import { QueueError } from "./errors.ts";
 import type { Message, MessageId, Receipt, SendMessage } from "./message.ts";
 import { setup } from "./schema.ts";
-import { toQueueError } from "./sqlite/_errors.ts";
+import { toQueueError } from "./runtime/_errors.ts";
 import { checkDuration, QueueOps, toTarget } from "./_ops.ts";
 import { checkInteger, checkName, checkObject, checkPositive, show } from "./_validate.ts";
 import type { Waiter } from "./_wake.ts";

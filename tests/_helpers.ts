@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Database, type DriverName, open, setup } from "../mod.ts";
-import { availableDrivers, detectRuntime } from "../src/sqlite/detect.ts";
+import { availableDrivers, detectRuntime } from "../src/runtime/detect.ts";
 import { StandInDatabase } from "./_db_sqlite_standin.ts";
 
 /** A fake clock: tests move time by hand. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { open } from "../mod.ts";
-import { detectRuntime } from "../src/sqlite/detect.ts";
+import { detectRuntime } from "../src/runtime/detect.ts";
 import { testDrivers } from "./_helpers.ts";
 
 const versions = (globalThis as { process?: { versions: Record<string, string> } }).process!

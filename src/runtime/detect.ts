@@ -7,8 +7,8 @@
  * @module
  */
 
-import type { BunSqliteModule } from "./bun.ts";
-import type { NodeSqliteModule } from "./node.ts";
+import type { BunSqliteModule } from "./bun_sqlite.ts";
+import type { NodeSqliteModule } from "./node_sqlite.ts";
 import type { DriverName } from "./types.ts";
 
 /** The JavaScript runtimes qite tells apart. */
