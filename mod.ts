@@ -34,8 +34,19 @@ export {
   type Synchronous,
 } from "./src/database.ts";
 export { QueueError, type QueueErrorCode, type QueueErrorOptions } from "./src/errors.ts";
-export type { Message, MessageId, Receipt, SendMessage } from "./src/message.ts";
+export { listQueues } from "./src/list_queues.ts";
+export type {
+  DeadPage,
+  Message,
+  MessageId,
+  MessageInfo,
+  QueueStats,
+  Receipt,
+  SendMessage,
+} from "./src/message.ts";
 export {
+  type ListDeadOptions,
+  type PeekOptions,
   Queue,
   type QueueOptions,
   type QueueTransaction,

@@ -10,7 +10,15 @@
  */
 
 import { type Database, type DatabaseInternals, internals } from "./database.ts";
-import type { Message, MessageId, Receipt, SendMessage } from "./message.ts";
+import type {
+  DeadPage,
+  Message,
+  MessageId,
+  MessageInfo,
+  QueueStats,
+  Receipt,
+  SendMessage,
+} from "./message.ts";
 import { formatTime, MAX_DURATION_MS, newId } from "./_time.ts";
 import { checkInteger, show } from "./_validate.ts";
 import type { Row } from "./runtime/types.ts";
@@ -37,48 +45,91 @@ function liveReceived(maxReceive: number): string {
 }
 
 /** A queue's SQL statements. */
-interface Sql {
+export interface QueueSql {
   readonly send: string;
   readonly receive: string;
+  readonly peek: string;
   readonly nextDue: string;
   readonly extend: string;
   readonly extendFenced: string;
   readonly delete: string;
   readonly deleteFenced: string;
+  readonly listDead: string;
+  readonly countDead: string;
+  readonly redriveAll: string;
+  readonly redriveOne: string;
+  readonly purgeDead: string;
+  readonly purge: string;
+  readonly stats: string;
 }
 
-/** Builds a queue's SQL once; `maxReceive` is a validated integer, written as a literal. */
-function buildSql(maxReceive: number): Sql {
-  const notFresh = "not (received = 0 and timeout <= created)";
+const NOT_FRESH = "not (received = 0 and timeout <= created)";
+
+/**
+ * The messages that could be received next, as `id, priority, created, r` (r is the rowid): the
+ * first fresh ones (never received, never delayed) from qite_fresh_idx, and every due retry or
+ * due delayed message from qite_other_idx. Dead messages are never read.
+ */
+function candidates(maxReceive: number, queue: string, now: string, limit: string): string {
+  return `select id, priority, created, r from (
+      select id, priority, created, rowid as r from goqite
+      where queue = cast(${queue} as text) and received = 0 and timeout <= created
+        and timeout <= ${now}
+      order by priority desc, created, rowid limit ${limit})
+    union all
+    select id, priority, created, rowid as r from goqite
+    where queue = cast(${queue} as text) and ${liveReceived(maxReceive)} and timeout <= ${now}
+      and ${NOT_FRESH}`;
+}
+
+/**
+ * Builds a queue's SQL once. `maxReceive` is a validated integer and is written as a literal,
+ * so that SQLite can match the partial indexes and seek per receive count.
+ */
+export function buildSql(maxReceive: number): QueueSql {
+  const dead =
+    `queue = cast(?1 as text) and received >= ${maxReceive} and timeout <= ?2 and ${NOT_FRESH}`;
   return {
     send: "insert into goqite (id, created, updated, queue, body, timeout, priority) " +
       "values (?, ?, ?, cast(? as text), ?, ?, ?)",
-    // The next messages are the first fresh ones (never received, never delayed) from
-    // qite_fresh_idx and every due retry or due delayed message from qite_other_idx, merged in
-    // goqite's order. Dead messages are never read.
     receive: `update goqite set timeout = ?1, received = received + 1
 where id in (
-  select id from (
-    select id, priority, created, r from (
-      select id, priority, created, rowid as r from goqite
-      where queue = cast(?2 as text) and received = 0 and timeout <= created and timeout <= ?3
-      order by priority desc, created, rowid limit ?4)
-    union all
-    select id, priority, created, rowid as r from goqite
-    where queue = cast(?2 as text) and ${liveReceived(maxReceive)} and timeout <= ?3
-      and ${notFresh}
-  ) order by priority desc, created, r limit ?4)
+  select id from (${candidates(maxReceive, "?2", "?3", "?4")})
+  order by priority desc, created, r limit ?4)
 returning id, body, received, priority, created, rowid as r`,
+    peek: `select g.id, g.body, g.received, g.priority, g.created, g.timeout
+from (select r from (${candidates(maxReceive, "?1", "?2", "?3")})
+  order by priority desc, created, r limit ?3) c
+join goqite g on g.rowid = c.r
+order by g.priority desc, g.created, g.rowid`,
     nextDue: maxReceive <= MAX_SEEK_PARTITIONS
       ? `select min(timeout) as t from goqite where queue = cast(? as text) and received = ?
-  and timeout > ? and ${notFresh}`
-      : `select min(timeout) as t from goqite where queue = cast(? as text) and received < ${maxReceive}
-  and timeout > ? and ${notFresh}`,
+  and timeout > ? and ${NOT_FRESH}`
+      : `select min(timeout) as t from goqite where queue = cast(? as text)
+  and received < ${maxReceive} and timeout > ? and ${NOT_FRESH}`,
     extend: "update goqite set timeout = ? where queue = cast(? as text) and id = ?",
     extendFenced:
       "update goqite set timeout = ? where queue = cast(? as text) and id = ? and received = ?",
     delete: "delete from goqite where queue = cast(? as text) and id = ?",
     deleteFenced: "delete from goqite where queue = cast(? as text) and id = ? and received = ?",
+    listDead: `select id, body, received, priority, created, timeout from goqite
+where ${dead} and (created > ?3 or (created = ?3 and id > ?4))
+order by created, id limit ?5`,
+    countDead: `select count(*) as n from goqite where ${dead}`,
+    // A redriven message gets received = 0 and timeout = created: visible at once, in its old
+    // place in the order, and on the fresh index again.
+    redriveAll: `update goqite set received = 0, timeout = created where ${dead}`,
+    redriveOne: `update goqite set received = 0, timeout = created where ${dead} and id = ?3`,
+    purgeDead: `delete from goqite where ${dead}`,
+    purge: "delete from goqite where queue = cast(? as text)",
+    stats: `select
+  count(*) as total,
+  coalesce(sum(received < ${maxReceive} and timeout <= ?2), 0) as visible,
+  coalesce(sum(received > 0 and timeout > ?2), 0) as in_flight,
+  coalesce(sum(received = 0 and timeout > ?2), 0) as delayed,
+  coalesce(sum(received >= ${maxReceive} and timeout <= ?2), 0) as dead,
+  min(case when received < ${maxReceive} and timeout <= ?2 then created end) as oldest
+from goqite where queue = cast(?1 as text)`,
   };
 }
 
@@ -102,6 +153,14 @@ function toMessage(row: Row): Message {
   };
 }
 
+function toInfo(row: Row): MessageInfo {
+  return {
+    ...toMessage(row),
+    created: new Date(row.created as string),
+    timeout: new Date(row.timeout as string),
+  };
+}
+
 /** Converts a message body to bytes, or throws `TypeError`. */
 export function toBody(action: string, body: unknown): Uint8Array {
   if (body instanceof Uint8Array) return body;
@@ -121,7 +180,7 @@ export function checkDuration(
 }
 
 /** Reads `extend`/`delete`'s target: a bare id, or a receipt to fence on. */
-export function toTarget(action: string, target: unknown): { id: string; received?: number } {
+export function toTarget(action: string, target: unknown): Target {
   if (typeof target === "string" && target !== "") return { id: target };
   if (typeof target === "object" && target !== null) {
     const { id, received } = target as Partial<Receipt>;
@@ -136,58 +195,90 @@ export function toTarget(action: string, target: unknown): { id: string; receive
   );
 }
 
-/** The synchronous operations of one queue on one connection. */
+/** A validated message to send: body, delay (ms), priority. */
+export type Outgoing = readonly [body: Uint8Array, delay: number, priority: number];
+
+/** A validated `extend`/`delete` target. */
+export interface Target {
+  readonly id: string;
+  readonly received?: number;
+}
+
+/** Validates a message to send. */
+export function parseMessage(action: string, message: unknown): Outgoing {
+  if (typeof message !== "object" || message === null) {
+    throw new TypeError(
+      `Cannot ${action} as the message must be an object with a body: current value is ${
+        show(message)
+      }`,
+    );
+  }
+  const { body, delay = 0, priority = 0 } = message as SendMessage;
+  const bytes = toBody(action, body);
+  checkDuration(action, "delay", delay);
+  checkInteger(action, "priority", priority);
+  return [bytes, delay, priority];
+}
+
+/** Validates a list argument, then each entry with `parse`. */
+export function parseList<T>(
+  action: string,
+  name: string,
+  list: unknown,
+  parse: (action: string, item: unknown) => T,
+): T[] {
+  if (!Array.isArray(list)) {
+    throw new TypeError(
+      `Cannot ${action} as '${name}' must be an array: current value is ${show(list)}`,
+    );
+  }
+  return list.map((item, i) => parse(`${action} (entry ${i})`, item));
+}
+
+/** The opaque paging cursor of `listDead`: the last message's created time and id. */
+function cursorOf(row: Row): string {
+  return `${row.created as string} ${row.id as string}`;
+}
+
+/** The synchronous operations of one queue on one connection. Arguments are validated. */
 export class QueueOps {
   readonly db: Database;
   readonly settings: OpsSettings;
+  readonly sql: QueueSql;
   #internals: DatabaseInternals;
-  #sql: Sql;
 
   constructor(db: Database, settings: OpsSettings) {
     this.db = db;
     this.settings = settings;
     this.#internals = internals(db);
-    this.#sql = buildSql(settings.maxReceive);
+    this.sql = buildSql(settings.maxReceive);
   }
 
-  /** Inserts a validated message and returns its id. */
-  send(body: Uint8Array, delay: number, priority: number): MessageId {
-    const now = this.settings.clock();
-    const created = formatTime(now);
-    const timeout = delay === 0 ? created : formatTime(now + delay);
-    const id = newId();
-    this.#internals.statement(this.#sql.send).run(
-      id,
-      created,
-      created,
-      this.settings.name,
-      body,
-      timeout,
-      priority,
-    );
+  /** Inserts messages, in one transaction when there are several; returns their ids in order. */
+  send(messages: readonly Outgoing[]): MessageId[] {
+    if (messages.length === 0) return [];
+    const insert = (): MessageId[] => {
+      const statement = this.#internals.statement(this.sql.send);
+      const now = this.settings.clock();
+      const created = formatTime(now);
+      const name = this.settings.name;
+      const ids: MessageId[] = [];
+      for (const [body, delay, priority] of messages) {
+        const id = newId();
+        const timeout = delay === 0 ? created : formatTime(now + delay);
+        statement.run(id, created, created, name, body, timeout, priority);
+        ids.push(id);
+      }
+      return ids;
+    };
+    const ids = messages.length === 1 ? insert() : this.db.transaction(insert);
     this.#internals.hub.notify(this.settings.name);
-    return id;
-  }
-
-  /** Validates a message to send; returns its parts. */
-  static parse(action: string, message: unknown): [Uint8Array, number, number] {
-    if (typeof message !== "object" || message === null) {
-      throw new TypeError(
-        `Cannot ${action} as the message must be an object with a body: current value is ${
-          show(message)
-        }`,
-      );
-    }
-    const { body, delay = 0, priority = 0 } = message as SendMessage;
-    const bytes = toBody(action, body);
-    checkDuration(action, "delay", delay);
-    checkInteger(action, "priority", priority);
-    return [bytes, delay, priority];
+    return ids;
   }
 
   /** Receives up to `max` messages, in goqite's order, as of `now`. */
   receive(max: number, now: number = this.settings.clock()): Message[] {
-    const rows = this.#internals.statement(this.#sql.receive).all(
+    const rows = this.#internals.statement(this.sql.receive).all(
       formatTime(now + this.settings.timeout),
       this.settings.name,
       formatTime(now),
@@ -197,6 +288,14 @@ export class QueueOps {
     return rows.map(toMessage);
   }
 
+  /** Up to `limit` visible messages in receive order, without receiving them. */
+  peek(limit: number): MessageInfo[] {
+    const now = formatTime(this.settings.clock());
+    return this.#internals.statement(this.sql.peek).all(this.settings.name, now, limit).map(
+      toInfo,
+    );
+  }
+
   /**
    * Milliseconds from `now` until the earliest in-flight or delayed message of this queue becomes
    * visible, or `Infinity` when there is none. Pass the `now` of the receive that found nothing,
@@ -204,7 +303,7 @@ export class QueueOps {
    */
   nextDue(now: number): number {
     const nowText = formatTime(now);
-    const statement = this.#internals.statement(this.#sql.nextDue);
+    const statement = this.#internals.statement(this.sql.nextDue);
     let earliest: string | undefined;
     const consider = (row: Row | undefined): void => {
       const due = row?.t;
@@ -220,27 +319,100 @@ export class QueueOps {
     return earliest === undefined ? Infinity : Date.parse(earliest) - now;
   }
 
-  /** Sets a message's visibility timeout to now + `delay`; true if it applied. */
-  extend(target: { id: string; received?: number }, delay: number): boolean {
-    const timeout = formatTime(this.settings.clock() + delay);
-    return target.received === undefined
-      ? this.#internals.statement(this.#sql.extend).run(timeout, this.settings.name, target.id) > 0
-      : this.#internals.statement(this.#sql.extendFenced).run(
-        timeout,
-        this.settings.name,
-        target.id,
-        target.received,
-      ) > 0;
+  /** Runs `each` for every target, in one transaction when there are several. */
+  #many(targets: readonly Target[], each: (target: Target) => boolean): boolean[] {
+    if (targets.length === 0) return [];
+    if (targets.length === 1) return [each(targets[0]!)];
+    return this.db.transaction(() => targets.map(each));
   }
 
-  /** Deletes a message; true if it applied. */
-  delete(target: { id: string; received?: number }): boolean {
-    return target.received === undefined
-      ? this.#internals.statement(this.#sql.delete).run(this.settings.name, target.id) > 0
-      : this.#internals.statement(this.#sql.deleteFenced).run(
-        this.settings.name,
-        target.id,
-        target.received,
-      ) > 0;
+  /** Sets visibility timeouts to now + `delay`; for each target, whether it applied. */
+  extend(targets: readonly Target[], delay: number): boolean[] {
+    const timeout = formatTime(this.settings.clock() + delay);
+    const name = this.settings.name;
+    const plain = this.#internals.statement(this.sql.extend);
+    const fenced = this.#internals.statement(this.sql.extendFenced);
+    return this.#many(
+      targets,
+      (target) =>
+        (target.received === undefined
+          ? plain.run(timeout, name, target.id)
+          : fenced.run(timeout, name, target.id, target.received)) > 0,
+    );
+  }
+
+  /** Deletes messages; for each target, whether it applied. */
+  delete(targets: readonly Target[]): boolean[] {
+    const name = this.settings.name;
+    const plain = this.#internals.statement(this.sql.delete);
+    const fenced = this.#internals.statement(this.sql.deleteFenced);
+    return this.#many(
+      targets,
+      (target) =>
+        (target.received === undefined
+          ? plain.run(name, target.id)
+          : fenced.run(name, target.id, target.received)) > 0,
+    );
+  }
+
+  /** A page of dead messages, oldest first, and the cursor of the next page. */
+  listDead(limit: number, cursor: string | undefined): DeadPage {
+    const [created = "", id = ""] = cursor === undefined ? [] : cursor.split(" ");
+    const rows = this.#internals.statement(this.sql.listDead).all(
+      this.settings.name,
+      formatTime(this.settings.clock()),
+      created,
+      id,
+      limit,
+    );
+    const last = rows.length === limit ? rows[rows.length - 1] : undefined;
+    return { messages: rows.map(toInfo), cursor: last === undefined ? undefined : cursorOf(last) };
+  }
+
+  /** How many messages are dead. */
+  countDead(): number {
+    const now = formatTime(this.settings.clock());
+    return Number(this.#internals.statement(this.sql.countDead).get(this.settings.name, now)?.n);
+  }
+
+  /** Makes dead messages receivable again (all, or the given ids); returns how many. */
+  redrive(ids: readonly MessageId[] | undefined): number {
+    const now = formatTime(this.settings.clock());
+    const name = this.settings.name;
+    const one = this.#internals.statement(this.sql.redriveOne);
+    const count = ids === undefined
+      ? this.#internals.statement(this.sql.redriveAll).run(name, now)
+      : ids.length === 1
+      ? one.run(name, now, ids[0]!)
+      : this.db.transaction(() => ids.reduce((sum, id) => sum + one.run(name, now, id), 0));
+    if (count > 0) this.#internals.hub.notify(name);
+    return count;
+  }
+
+  /** Deletes the dead messages; returns how many. */
+  purgeDead(): number {
+    const now = formatTime(this.settings.clock());
+    return this.#internals.statement(this.sql.purgeDead).run(this.settings.name, now);
+  }
+
+  /** Deletes every message of the queue; returns how many. */
+  purge(): number {
+    return this.#internals.statement(this.sql.purge).run(this.settings.name);
+  }
+
+  /** Exact counts by state, and the age of the oldest visible message. */
+  stats(): QueueStats {
+    const now = this.settings.clock();
+    const row = this.#internals.statement(this.sql.stats).get(this.settings.name, formatTime(now))!;
+    return {
+      total: Number(row.total),
+      visible: Number(row.visible),
+      inFlight: Number(row.in_flight),
+      delayed: Number(row.delayed),
+      dead: Number(row.dead),
+      oldestVisibleAge: typeof row.oldest === "string"
+        ? Math.max(0, now - Date.parse(row.oldest))
+        : undefined,
+    };
   }
 }

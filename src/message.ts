@@ -43,3 +43,38 @@ export interface Message extends Receipt {
   /** The message's priority. */
   readonly priority: number;
 }
+
+/** A message as it sits in the table, for `peek` and `listDead`. */
+export interface MessageInfo extends Message {
+  /** When it was sent. */
+  readonly created: Date;
+  /** When it becomes (or became) visible: after its delay, or when its lease runs out. */
+  readonly timeout: Date;
+}
+
+/** One page of dead messages. */
+export interface DeadPage {
+  /** The dead messages, oldest first. */
+  readonly messages: MessageInfo[];
+  /** Pass it to `listDead` for the next page; `undefined` on the last page. */
+  readonly cursor: string | undefined;
+}
+
+/**
+ * A queue's exact counts by state. Every message is in exactly one state, so the four counts
+ * add up to `total`.
+ */
+export interface QueueStats {
+  /** Every message of the queue. */
+  readonly total: number;
+  /** Receivable now. */
+  readonly visible: number;
+  /** Received, and hidden until its timeout. */
+  readonly inFlight: number;
+  /** Never received, and hidden until its delay has passed. */
+  readonly delayed: number;
+  /** Received `maxReceive` times and no longer hidden: never handed out again. */
+  readonly dead: number;
+  /** Milliseconds since the oldest visible message was sent; `undefined` when none is visible. */
+  readonly oldestVisibleAge: number | undefined;
+}

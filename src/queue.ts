@@ -6,10 +6,26 @@
 
 import { Database, internals, open, type SqliteHandle } from "./database.ts";
 import { QueueError } from "./errors.ts";
-import type { Message, MessageId, Receipt, SendMessage } from "./message.ts";
+import type {
+  DeadPage,
+  Message,
+  MessageId,
+  MessageInfo,
+  QueueStats,
+  Receipt,
+  SendMessage,
+} from "./message.ts";
 import { setup } from "./schema.ts";
 import { toQueueError } from "./runtime/_errors.ts";
-import { checkDuration, QueueOps, toTarget } from "./_ops.ts";
+import {
+  checkDuration,
+  type Outgoing,
+  parseList,
+  parseMessage,
+  QueueOps,
+  type Target,
+  toTarget,
+} from "./_ops.ts";
 import { checkInteger, checkName, checkObject, checkPositive, show } from "./_validate.ts";
 import type { Waiter } from "./_wake.ts";
 
@@ -69,17 +85,48 @@ export interface QueueTransaction {
   readonly queue: Queue;
   /** Like {@linkcode Queue.send}, inside the transaction. */
   send(message: SendMessage): MessageId;
+  /** Like {@linkcode Queue.sendBatch}, inside the transaction. */
+  sendBatch(messages: readonly SendMessage[]): MessageId[];
   /** Like {@linkcode Queue.receive}, inside the transaction. */
   receive(): Message | undefined;
+  /** Like {@linkcode Queue.receiveBatch}, inside the transaction. */
+  receiveBatch(max: number): Message[];
   /** Like {@linkcode Queue.extend}, inside the transaction. */
   extend(target: MessageId | Receipt, delay: number): boolean;
+  /** Like {@linkcode Queue.extendBatch}, inside the transaction. */
+  extendBatch(targets: readonly (MessageId | Receipt)[], delay: number): boolean[];
   /** Like {@linkcode Queue.delete}, inside the transaction. */
   delete(target: MessageId | Receipt): boolean;
+  /** Like {@linkcode Queue.deleteBatch}, inside the transaction. */
+  deleteBatch(targets: readonly (MessageId | Receipt)[]): boolean[];
+}
+
+/** Options for {@linkcode Queue.listDead}. */
+export interface ListDeadOptions {
+  /**
+   * The most messages to return.
+   *
+   * @default {100}
+   */
+  limit?: number;
+  /** Where to continue: the `cursor` of the previous page (`undefined` starts at the first). */
+  cursor?: string | undefined;
+}
+
+/** Options for {@linkcode Queue.peek}. */
+export interface PeekOptions {
+  /**
+   * The most messages to return.
+   *
+   * @default {10}
+   */
+  limit?: number;
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_MAX_RECEIVE = 3;
 const DEFAULT_INTERVAL_MS = 100;
+const CURSOR = /^\S+ \S+$/;
 
 /**
  * A named queue of messages in the `goqite` table, with goqite's semantics: a received message
@@ -208,10 +255,36 @@ export class Queue {
    * ```
    */
   send(message: SendMessage): Promise<MessageId> {
-    return this.#async("send message", () => {
-      const [body, delay, priority] = QueueOps.parse("send message", message);
-      return this.#ops.send(body, delay, priority);
-    });
+    return this.#async("send message", () => this.#sendOne(message));
+  }
+
+  /**
+   * Sends several messages in one transaction and returns their ids in order. All are sent or,
+   * if any fails, none. Every message is checked before anything is written. An empty list
+   * does nothing.
+   *
+   * @param messages The messages.
+   * @returns The ids, in the order of `messages`.
+   * @throws {TypeError} If `messages` is not an array or an entry is malformed (the message
+   * names the entry).
+   * @throws {RangeError} If an entry's delay or priority is out of range.
+   * @throws {QueueError} If the queue is closed or SQLite fails.
+   *
+   * @example Sending a batch
+   * ```ts
+   * import { open, Queue, setup } from "@qite/qite";
+   * import assert from "node:assert/strict";
+   *
+   * using db = open(":memory:");
+   * setup(db);
+   * const queue = new Queue({ db, name: "thumbnails" });
+   * const ids = await queue.sendBatch([{ body: "a.png" }, { body: "b.png", priority: 1 }]);
+   * assert.equal(ids.length, 2);
+   * assert.equal((await queue.receive())?.id, ids[1]);
+   * ```
+   */
+  sendBatch(messages: readonly SendMessage[]): Promise<MessageId[]> {
+    return this.#async("send messages", () => this.#sendMany(messages));
   }
 
   /**
@@ -236,6 +309,32 @@ export class Queue {
    */
   receive(): Promise<Message | undefined> {
     return this.#async("receive message", () => this.#ops.receive(1)[0]);
+  }
+
+  /**
+   * Receives up to `max` messages at once, in receive order, in one statement: the same rule as
+   * {@linkcode Queue.receive}, each message once. An empty array when none is visible.
+   *
+   * @param max The most messages to receive, at least 1.
+   * @returns The messages.
+   * @throws {RangeError} If `max` is not an integer ≥ 1.
+   * @throws {QueueError} If the queue is closed or SQLite fails.
+   *
+   * @example Receiving a batch
+   * ```ts
+   * import { open, Queue, setup } from "@qite/qite";
+   * import assert from "node:assert/strict";
+   *
+   * using db = open(":memory:");
+   * setup(db);
+   * const queue = new Queue({ db, name: "events" });
+   * await queue.sendBatch([{ body: "1" }, { body: "2" }, { body: "3" }]);
+   * const messages = await queue.receiveBatch(10);
+   * assert.deepEqual(messages.map((m) => new TextDecoder().decode(m.body)), ["1", "2", "3"]);
+   * ```
+   */
+  receiveBatch(max: number): Promise<Message[]> {
+    return this.#async("receive messages", () => this.#receiveMany(max));
   }
 
   /**
@@ -269,51 +368,35 @@ export class Queue {
    * ```
    */
   async receiveAndWait(options: ReceiveAndWaitOptions = {}): Promise<Message> {
-    const action = "receive message";
-    checkObject(action, "options", options);
-    const { signal, interval = DEFAULT_INTERVAL_MS } = options;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw new TypeError(
-        `Cannot ${action} as 'signal' must be an AbortSignal: current value is ${show(signal)}`,
-      );
-    }
-    checkPositive(action, "interval", interval, 2 ** 31 - 1);
-    signal?.throwIfAborted();
-    let woken = false;
-    let wake: (() => void) | undefined;
-    const waiter: Waiter = {
-      queue: this.name,
-      wake: () => {
-        woken = true;
-        wake?.();
-      },
-    };
-    const hub = internals(this.db).hub;
-    // Register before the first attempt, so that nothing sent after it is missed.
-    this.#waiters.add(waiter);
-    hub.add(waiter);
-    try {
-      while (true) {
-        this.#assertOpen(action);
-        woken = false;
-        let sleep = interval;
-        // Never receive inside a transaction someone else left open on this connection: the
-        // receive would join it, and vanish if it rolled back.
-        if (!this.db.inTransaction) {
-          const now = this.#ops.settings.clock();
-          const message = this.#sync(action, () => this.#ops.receive(1, now)[0]);
-          if (message) return message;
-          const due = this.#sync(action, () => this.#ops.nextDue(now));
-          sleep = Math.max(1, Math.min(interval, due));
-        }
-        if (!woken) await sleepUntilWoken(sleep, signal, (resolve) => wake = resolve);
-        wake = undefined;
-        signal?.throwIfAborted();
-      }
-    } finally {
-      this.#waiters.delete(waiter);
-      hub.remove(waiter);
-    }
+    return (await this.#wait("receive message", 1, options))[0]!;
+  }
+
+  /**
+   * Like {@linkcode Queue.receiveAndWait}, for up to `max` messages: resolves as soon as at
+   * least one is there, with every visible message up to `max`.
+   *
+   * @param max The most messages to receive, at least 1.
+   * @param options The abort signal and the polling interval.
+   * @returns One to `max` messages.
+   * @throws {RangeError} If `max` is not an integer ≥ 1, or `interval` is not positive.
+   * @throws {QueueError} If the queue is closed (also while waiting) or SQLite fails.
+   * @throws The signal's reason, when it aborts.
+   *
+   * @example Waiting for a batch
+   * ```ts
+   * import { open, Queue, setup } from "@qite/qite";
+   * import assert from "node:assert/strict";
+   *
+   * using db = open(":memory:");
+   * setup(db);
+   * const queue = new Queue({ db, name: "logs" });
+   * setTimeout(() => queue.sendBatch([{ body: "a" }, { body: "b" }]), 10);
+   * const messages = await queue.receiveBatchAndWait(100, { signal: AbortSignal.timeout(5000) });
+   * assert.equal(messages.length, 2);
+   * ```
+   */
+  receiveBatchAndWait(max: number, options: ReceiveAndWaitOptions = {}): Promise<Message[]> {
+    return this.#wait("receive messages", max, options);
   }
 
   /**
@@ -344,11 +427,34 @@ export class Queue {
    * ```
    */
   extend(target: MessageId | Receipt, delay: number): Promise<boolean> {
-    return this.#async("extend message", () => {
-      const parsed = toTarget("extend message", target);
-      checkDuration("extend message", "delay", delay);
-      return this.#ops.extend(parsed, delay);
-    });
+    return this.#async("extend message", () => this.#extendOne(target, delay));
+  }
+
+  /**
+   * Extends several messages in one transaction, each as {@linkcode Queue.extend} would.
+   *
+   * @param targets Received messages or ids.
+   * @param delay Milliseconds from now.
+   * @returns For each target, in order, whether it applied.
+   * @throws {TypeError} If `targets` is not an array or an entry is neither an id nor a receipt.
+   * @throws {RangeError} If `delay` is negative or not an integer.
+   * @throws {QueueError} If the queue is closed or SQLite fails.
+   *
+   * @example Extending a batch
+   * ```ts
+   * import { open, Queue, setup } from "@qite/qite";
+   * import assert from "node:assert/strict";
+   *
+   * using db = open(":memory:");
+   * setup(db);
+   * const queue = new Queue({ db, name: "crawl" });
+   * await queue.sendBatch([{ body: "a" }, { body: "b" }]);
+   * const messages = await queue.receiveBatch(2);
+   * assert.deepEqual(await queue.extendBatch([...messages, "m_gone"], 30_000), [true, true, false]);
+   * ```
+   */
+  extendBatch(targets: readonly (MessageId | Receipt)[], delay: number): Promise<boolean[]> {
+    return this.#async("extend messages", () => this.#extendMany(targets, delay));
   }
 
   /**
@@ -375,10 +481,246 @@ export class Queue {
    * ```
    */
   delete(target: MessageId | Receipt): Promise<boolean> {
-    return this.#async(
-      "delete message",
-      () => this.#ops.delete(toTarget("delete message", target)),
-    );
+    return this.#async("delete message", () => this.#deleteOne(target));
+  }
+
+  /**
+   * Deletes several messages in one transaction, each as {@linkcode Queue.delete} would.
+   *
+   * @param targets Received messages or ids.
+   * @returns For each target, in order, whether it was deleted.
+   * @throws {TypeError} If `targets` is not an array or an entry is neither an id nor a receipt.
+   * @throws {QueueError} If the queue is closed or SQLite fails.
+   *
+   * @example Acknowledging a batch
+   * ```ts
+   * import { open, Queue, setup } from "@qite/qite";
+   * import assert from "node:assert/strict";
+   *
+   * using db = open(":memory:");
+   * setup(db);
+   * const queue = new Queue({ db, name: "mail" });
+   * await queue.sendBatch([{ body: "a" }, { body: "b" }]);
+   * const messages = await queue.receiveBatch(10);
+   * assert.deepEqual(await queue.deleteBatch(messages), [true, true]);
+   * ```
+   */
+  deleteBatch(targets: readonly (MessageId | Receipt)[]): Promise<boolean[]> {
+    return this.#async("delete messages", () => this.#deleteMany(targets));
+  }
+
+  /**
+   * Returns up to `limit` visible messages in the order they would be received, without
+   * receiving them: nothing changes.
+   *
+   * @param options The limit.
+   * @returns The messages, with their created and timeout times.
+   * @throws {RangeError} If `limit` is not an integer ≥ 1.
+   * @throws {QueueError} If the queue is closed or SQLite fails.
+   *
+   * @example Looking without touching
+   * ```ts
+   * import { open, Queue, setup } from "@qite/qite";
+   * import assert from "node:assert/strict";
+   *
+   * using db = open(":memory:");
+   * setup(db);
+   * const queue = new Queue({ db, name: "inbox" });
+   * await queue.send({ body: "hi" });
+   * assert.equal((await queue.peek()).length, 1);
+   * assert.equal((await queue.receive())?.received, 1); // peek did not receive it
+   * ```
+   */
+  peek(options: PeekOptions = {}): Promise<MessageInfo[]> {
+    const action = "peek messages";
+    return this.#async(action, () => {
+      checkObject(action, "options", options);
+      const { limit = 10 } = options;
+      checkInteger(action, "limit", limit, 1);
+      return this.#ops.peek(limit);
+    });
+  }
+
+  /**
+   * Returns a queue's exact counts of visible, in-flight, delayed and dead messages, and the age
+   * of the oldest visible message. It reads every message of the queue, so it costs time in
+   * proportion to the queue's size.
+   *
+   * @returns The counts.
+   * @throws {QueueError} If the queue is closed or SQLite fails.
+   *
+   * @example Counting
+   * ```ts
+   * import { open, Queue, setup } from "@qite/qite";
+   * import assert from "node:assert/strict";
+   *
+   * using db = open(":memory:");
+   * setup(db);
+   * const queue = new Queue({ db, name: "stats" });
+   * await queue.sendBatch([{ body: "now" }, { body: "later", delay: 60_000 }]);
+   * await queue.send({ body: "taken" });
+   * await queue.receive();
+   * const stats = await queue.stats();
+   * assert.equal(stats.total, 3);
+   * assert.equal(stats.visible, 1);
+   * assert.equal(stats.inFlight, 1);
+   * assert.equal(stats.delayed, 1);
+   * assert.equal(stats.dead, 0);
+   * ```
+   */
+  stats(): Promise<QueueStats> {
+    return this.#async("read stats", () => this.#ops.stats());
+  }
+
+  /**
+   * Lists dead messages (received `maxReceive` times, timeout passed), oldest first, a page at a
+   * time. They stay in the `goqite` table; there is no second table.
+   *
+   * @param options The page size and the cursor of the previous page.
+   * @returns The page, and the cursor of the next page (`undefined` on the last).
+   * @throws {RangeError} If `limit` is not an integer ≥ 1.
+   * @throws {TypeError} If `cursor` is not a string.
+   * @throws {QueueError} If the queue is closed or SQLite fails.
+   *
+   * @example Paging through dead messages
+   * ```ts
+   * import { open, Queue, setup } from "@qite/qite";
+   * import assert from "node:assert/strict";
+   *
+   * let now = Date.parse("2026-01-01T00:00:00Z");
+   * using db = open(":memory:");
+   * setup(db);
+   * const queue = new Queue({ db, name: "flaky", maxReceive: 1, timeout: 10, clock: () => now });
+   * await queue.sendBatch([{ body: "a" }, { body: "b" }, { body: "c" }]);
+   * await queue.receiveBatch(3);
+   * now += 10;
+   * const first = await queue.listDead({ limit: 2 });
+   * assert.equal(first.messages.length, 2);
+   * const second = await queue.listDead({ limit: 2, cursor: first.cursor });
+   * assert.equal(second.messages.length, 1);
+   * assert.equal(second.cursor, undefined);
+   * ```
+   */
+  listDead(options: ListDeadOptions = {}): Promise<DeadPage> {
+    const action = "list dead messages";
+    return this.#async(action, () => {
+      checkObject(action, "options", options);
+      const { limit = 100, cursor } = options;
+      checkInteger(action, "limit", limit, 1);
+      if (cursor !== undefined && (typeof cursor !== "string" || !CURSOR.test(cursor))) {
+        throw new TypeError(
+          `Cannot ${action} as 'cursor' must be a cursor from listDead(): current value is ${
+            show(cursor)
+          }`,
+        );
+      }
+      return this.#ops.listDead(limit, cursor);
+    });
+  }
+
+  /**
+   * Counts the dead messages.
+   *
+   * @returns How many messages are dead.
+   * @throws {QueueError} If the queue is closed or SQLite fails.
+   *
+   * @example Counting dead messages
+   * ```ts
+   * import { open, Queue, setup } from "@qite/qite";
+   * import assert from "node:assert/strict";
+   *
+   * using db = open(":memory:");
+   * setup(db);
+   * const queue = new Queue({ db, name: "q" });
+   * assert.equal(await queue.countDead(), 0);
+   * ```
+   */
+  countDead(): Promise<number> {
+    return this.#async("count dead messages", () => this.#ops.countDead());
+  }
+
+  /**
+   * Makes dead messages receivable again: their receive count goes back to 0 and they become
+   * visible at once, in their old place in the order. Without an argument, every dead message
+   * of the queue; otherwise the given ids (ids of messages that are not dead are skipped).
+   *
+   * @param ids One id or a list; omit for all.
+   * @returns How many messages were redriven.
+   * @throws {TypeError} If `ids` is not an id or an array of ids.
+   * @throws {QueueError} If the queue is closed or SQLite fails.
+   *
+   * @example Redriving after a fix
+   * ```ts
+   * import { open, Queue, setup } from "@qite/qite";
+   * import assert from "node:assert/strict";
+   *
+   * let now = Date.parse("2026-01-01T00:00:00Z");
+   * using db = open(":memory:");
+   * setup(db);
+   * const queue = new Queue({ db, name: "q", maxReceive: 1, timeout: 10, clock: () => now });
+   * await queue.send({ body: "x" });
+   * await queue.receive();
+   * now += 10;
+   * assert.equal(await queue.receive(), undefined); // dead
+   * assert.equal(await queue.redrive(), 1);
+   * assert.equal((await queue.receive())?.received, 1);
+   * ```
+   */
+  redrive(ids?: MessageId | readonly MessageId[]): Promise<number> {
+    const action = "redrive messages";
+    return this.#async(action, () => {
+      const list = ids === undefined || Array.isArray(ids) ? ids : [ids];
+      if (list !== undefined) {
+        parseList(action, "ids", list, (entry, id) => {
+          checkName(entry, "id", id);
+          return id;
+        });
+      }
+      return this.#ops.redrive(list as readonly MessageId[] | undefined);
+    });
+  }
+
+  /**
+   * Deletes every dead message of the queue.
+   *
+   * @returns How many were deleted.
+   * @throws {QueueError} If the queue is closed or SQLite fails.
+   *
+   * @example Purging dead messages
+   * ```ts
+   * import { open, Queue, setup } from "@qite/qite";
+   * import assert from "node:assert/strict";
+   *
+   * using db = open(":memory:");
+   * setup(db);
+   * const queue = new Queue({ db, name: "q" });
+   * assert.equal(await queue.purgeDead(), 0);
+   * ```
+   */
+  purgeDead(): Promise<number> {
+    return this.#async("purge dead messages", () => this.#ops.purgeDead());
+  }
+
+  /**
+   * Deletes every message of the queue, in any state. Other queues in the table are untouched.
+   *
+   * @returns How many were deleted.
+   * @throws {QueueError} If the queue is closed or SQLite fails.
+   *
+   * @example Emptying a queue
+   * ```ts
+   * import { open, Queue, setup } from "@qite/qite";
+   * import assert from "node:assert/strict";
+   *
+   * using db = open(":memory:");
+   * setup(db);
+   * const queue = new Queue({ db, name: "q" });
+   * await queue.sendBatch([{ body: "a" }, { body: "b", delay: 1000 }]);
+   * assert.equal(await queue.purge(), 2);
+   * ```
+   */
+  purge(): Promise<number> {
+    return this.#async("purge queue", () => this.#ops.purge());
   }
 
   /**
@@ -436,20 +778,15 @@ export class Queue {
     };
     const tx: QueueTransaction = {
       queue: this,
-      send: (message) =>
-        run("send message", () => {
-          const [body, delay, priority] = QueueOps.parse("send message", message);
-          return this.#ops.send(body, delay, priority);
-        }),
+      send: (message) => run("send message", () => this.#sendOne(message)),
+      sendBatch: (messages) => run("send messages", () => this.#sendMany(messages)),
       receive: () => run("receive message", () => this.#ops.receive(1)[0]),
-      extend: (target, delay) =>
-        run("extend message", () => {
-          const parsed = toTarget("extend message", target);
-          checkDuration("extend message", "delay", delay);
-          return this.#ops.extend(parsed, delay);
-        }),
-      delete: (target) =>
-        run("delete message", () => this.#ops.delete(toTarget("delete message", target))),
+      receiveBatch: (max) => run("receive messages", () => this.#receiveMany(max)),
+      extend: (target, delay) => run("extend message", () => this.#extendOne(target, delay)),
+      extendBatch: (targets, delay) =>
+        run("extend messages", () => this.#extendMany(targets, delay)),
+      delete: (target) => run("delete message", () => this.#deleteOne(target)),
+      deleteBatch: (targets) => run("delete messages", () => this.#deleteMany(targets)),
     };
     try {
       return this.db.transaction(() => fn(tx));
@@ -494,6 +831,89 @@ export class Queue {
       return Promise.resolve(this.#sync(action, work));
     } catch (error) {
       return Promise.reject(error);
+    }
+  }
+
+  #sendOne(message: SendMessage): MessageId {
+    return this.#ops.send([parseMessage("send message", message)])[0]!;
+  }
+
+  #sendMany(messages: readonly SendMessage[]): MessageId[] {
+    const parsed: Outgoing[] = parseList("send messages", "messages", messages, parseMessage);
+    return this.#ops.send(parsed);
+  }
+
+  #receiveMany(max: number): Message[] {
+    checkInteger("receive messages", "max", max, 1);
+    return this.#ops.receive(max);
+  }
+
+  #extendOne(target: MessageId | Receipt, delay: number): boolean {
+    const parsed = toTarget("extend message", target);
+    checkDuration("extend message", "delay", delay);
+    return this.#ops.extend([parsed], delay)[0]!;
+  }
+
+  #extendMany(targets: readonly (MessageId | Receipt)[], delay: number): boolean[] {
+    const parsed: Target[] = parseList("extend messages", "targets", targets, toTarget);
+    checkDuration("extend messages", "delay", delay);
+    return this.#ops.extend(parsed, delay);
+  }
+
+  #deleteOne(target: MessageId | Receipt): boolean {
+    return this.#ops.delete([toTarget("delete message", target)])[0]!;
+  }
+
+  #deleteMany(targets: readonly (MessageId | Receipt)[]): boolean[] {
+    return this.#ops.delete(parseList("delete messages", "targets", targets, toTarget));
+  }
+
+  /** Receives up to `max` messages, waiting for the first; see receiveAndWait. */
+  async #wait(action: string, max: number, options: ReceiveAndWaitOptions): Promise<Message[]> {
+    checkInteger(action, "max", max, 1);
+    checkObject(action, "options", options);
+    const { signal, interval = DEFAULT_INTERVAL_MS } = options;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new TypeError(
+        `Cannot ${action} as 'signal' must be an AbortSignal: current value is ${show(signal)}`,
+      );
+    }
+    checkPositive(action, "interval", interval, 2 ** 31 - 1);
+    signal?.throwIfAborted();
+    let woken = false;
+    let wake: (() => void) | undefined;
+    const waiter: Waiter = {
+      queue: this.name,
+      wake: () => {
+        woken = true;
+        wake?.();
+      },
+    };
+    const hub = internals(this.db).hub;
+    // Register before the first attempt, so that nothing sent after it is missed.
+    this.#waiters.add(waiter);
+    hub.add(waiter);
+    try {
+      while (true) {
+        this.#assertOpen(action);
+        woken = false;
+        let sleep = interval;
+        // Never receive inside a transaction someone else left open on this connection: the
+        // receive would join it, and vanish if it rolled back.
+        if (!this.db.inTransaction) {
+          const now = this.#ops.settings.clock();
+          const messages = this.#sync(action, () => this.#ops.receive(max, now));
+          if (messages.length > 0) return messages;
+          const due = this.#sync(action, () => this.#ops.nextDue(now));
+          sleep = Math.max(1, Math.min(interval, due));
+        }
+        if (!woken) await sleepUntilWoken(sleep, signal, (resolve) => wake = resolve);
+        wake = undefined;
+        signal?.throwIfAborted();
+      }
+    } finally {
+      this.#waiters.delete(waiter);
+      hub.remove(waiter);
     }
   }
 }

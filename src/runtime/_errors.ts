@@ -41,6 +41,19 @@ const MESSAGES: ReadonlyArray<[RegExp, number]> = [
 const CLOSED = /not open|closed database|database is closed|has been finalized|already finalized/i;
 const NO_TABLE = /no such table: (main\.)?goqite\b/i;
 
+/** Set by adapters whose driver throws plain `Error`s, so they are still known as SQLite's. */
+const DRIVER_ERROR: unique symbol = Symbol("qite.driverError");
+
+/**
+ * Marks an error as thrown by the driver (for drivers that throw plain `Error`s) and returns it.
+ *
+ * @param error What the driver threw.
+ */
+export function markDriverError(error: unknown): unknown {
+  if (error instanceof Error) (error as Error & { [DRIVER_ERROR]?: true })[DRIVER_ERROR] = true;
+  return error;
+}
+
 function numeric(value: unknown): number | undefined {
   return typeof value === "number" && Number.isInteger(value) ? value : undefined;
 }
@@ -53,7 +66,7 @@ function sqliteCodeOf(error: Error): number | undefined {
 }
 
 function looksLikeDriverError(error: Error, sqliteCode: number | undefined): boolean {
-  if (sqliteCode !== undefined) return true;
+  if (sqliteCode !== undefined || DRIVER_ERROR in error) return true;
   const code = (error as { code?: unknown }).code;
   if (typeof code === "string" && (code.startsWith("SQLITE") || code === "ERR_SQLITE_ERROR")) {
     return true;

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { markDriverError } from "./_errors.ts";
 import type { Bindable, Driver, DriverAdapter, DriverStatement, Row } from "./types.ts";
 
 /** PLACEHOLDER until the API summary arrives. */
@@ -22,11 +23,20 @@ export interface DbSqliteDatabase {
   readonly inTransaction: boolean;
 }
 
+/** Runs a driver call; @db/sqlite throws plain `Error`s, so mark them as the driver's. */
+function call<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    throw markDriverError(error);
+  }
+}
+
 function wrapStatement(statement: DbSqliteStatement): DriverStatement {
   return {
-    run: statement.run.bind(statement),
-    get: statement.get.bind(statement),
-    all: statement.all.bind(statement),
+    run: (...params: Bindable[]): number => call(() => statement.run(...params)),
+    get: (...params: Bindable[]): Row | undefined => call(() => statement.get(...params)),
+    all: (...params: Bindable[]): Row[] => call(() => statement.all(...params)),
   };
 }
 
@@ -35,9 +45,9 @@ function wrap(handle: object): Driver {
   return {
     name: "@db/sqlite",
     native: db,
-    prepare: (sql: string): DriverStatement => wrapStatement(db.prepare(sql)),
+    prepare: (sql: string): DriverStatement => wrapStatement(call(() => db.prepare(sql))),
     exec: (sql: string): void => {
-      db.exec(sql);
+      call(() => db.exec(sql));
     },
     inTransaction: (): boolean => db.inTransaction,
     close: (): void => db.close(),

@@ -1,0 +1,156 @@
+import assert from "node:assert/strict";
+import { Queue } from "../mod.ts";
+import { eachDriver, sleep, text } from "./_helpers.ts";
+
+eachDriver("Queue.sendBatch() returns the ids in order and the messages arrive in order", async (
+  { db },
+) => {
+  const queue = new Queue({ db, name: "q" });
+  const ids = await queue.sendBatch(Array.from({ length: 5 }, (_, i) => ({ body: `m${i}` })));
+  assert.equal(ids.length, 5);
+  assert.equal(new Set(ids).size, 5);
+  const received = await queue.receiveBatch(10);
+  assert.deepEqual(received.map((m) => m.id), ids);
+  assert.deepEqual(received.map((m) => text(m.body)), ["m0", "m1", "m2", "m3", "m4"]);
+});
+
+eachDriver("Queue.sendBatch() with an empty list does nothing", async ({ db }) => {
+  const queue = new Queue({ db, name: "q" });
+  assert.deepEqual(await queue.sendBatch([]), []);
+  assert.deepEqual(await queue.receiveBatch(5), []);
+  assert.deepEqual(await queue.deleteBatch([]), []);
+  assert.deepEqual(await queue.extendBatch([], 10), []);
+});
+
+eachDriver("Queue.sendBatch() checks every entry first and sends nothing if one is bad", async (
+  { db },
+) => {
+  const queue = new Queue({ db, name: "q" });
+  await assert.rejects(
+    queue.sendBatch([{ body: "ok" }, { body: "bad", delay: -1 }]),
+    (error: Error) => error instanceof RangeError && /entry 1/.test(error.message),
+  );
+  await assert.rejects(queue.sendBatch("nope" as unknown as []), TypeError);
+  assert.equal(db.prepare("select count(*) as n from goqite").get()?.n, 0);
+});
+
+eachDriver("Queue.sendBatch() that fails half-way rolls back whole", async ({ db }) => {
+  const queue = new Queue({ db, name: "q" });
+  db.exec(`create trigger refuse before insert on goqite when new.body = x'ff'
+    begin select raise(abort, 'refused by test'); end`);
+  await assert.rejects(
+    queue.sendBatch([{ body: "first" }, { body: new Uint8Array([0xff]) }, { body: "third" }]),
+    { name: "QueueError" },
+  );
+  assert.equal(db.prepare("select count(*) as n from goqite").get()?.n, 0);
+  assert.equal(db.inTransaction, false);
+});
+
+eachDriver("Queue.sendBatch() sends thousands of messages in one call", async ({ db }) => {
+  const queue = new Queue({ db, name: "q" });
+  const ids = await queue.sendBatch(Array.from({ length: 5000 }, (_, i) => ({ body: `${i}` })));
+  assert.equal(new Set(ids).size, 5000);
+  const received = await queue.receiveBatch(5000);
+  assert.equal(received.length, 5000);
+  assert.deepEqual(await queue.deleteBatch(received), Array(5000).fill(true));
+  assert.equal(db.prepare("select count(*) as n from goqite").get()?.n, 0);
+});
+
+eachDriver("Queue.receiveBatch() returns at most max messages, each once", async ({ db }) => {
+  const queue = new Queue({ db, name: "q" });
+  await queue.sendBatch(Array.from({ length: 7 }, (_, i) => ({ body: `${i}` })));
+  const first = await queue.receiveBatch(3);
+  const second = await queue.receiveBatch(3);
+  const third = await queue.receiveBatch(3);
+  assert.deepEqual([first.length, second.length, third.length], [3, 3, 1]);
+  const all = [...first, ...second, ...third].map((m) => text(m.body));
+  assert.deepEqual(all, ["0", "1", "2", "3", "4", "5", "6"]);
+  assert.deepEqual(await queue.receiveBatch(3), []);
+});
+
+eachDriver("Queue.receiveBatch() merges fresh messages and due retries in goqite's order", async (
+  { db, clock },
+) => {
+  const queue = new Queue({ db, name: "q", timeout: 100, clock: clock.fn });
+  await queue.send({ body: "old, will be retried" });
+  clock.advance(1);
+  await queue.send({ body: "delayed high", priority: 5, delay: 50 });
+  clock.advance(1);
+  assert.equal(text((await queue.receive())!.body), "old, will be retried");
+  await queue.sendBatch([{ body: "new low", priority: -1 }, { body: "new" }]);
+  clock.advance(100);
+  const order = (await queue.receiveBatch(10)).map((m) => text(m.body));
+  assert.deepEqual(order, ["delayed high", "old, will be retried", "new", "new low"]);
+});
+
+eachDriver("Queue.deleteBatch() and extendBatch() report each entry's outcome", async (
+  { db, clock },
+) => {
+  const queue = new Queue({ db, name: "q", timeout: 100, clock: clock.fn });
+  await queue.sendBatch([{ body: "a" }, { body: "b" }, { body: "c" }]);
+  const [a, b, c] = await queue.receiveBatch(3);
+  assert.ok(a && b && c);
+  clock.advance(100);
+  const [again] = await queue.receiveBatch(1); // "a" again: a's first receipt is now stale
+  assert.equal(again?.id, a.id);
+  assert.deepEqual(await queue.extendBatch([a, again!, b.id, "m_unknown"], 1000), [
+    false,
+    true,
+    true,
+    false,
+  ]);
+  assert.deepEqual(await queue.deleteBatch([a, again!, b, c.id, c.id]), [
+    false,
+    true,
+    true,
+    true,
+    false,
+  ]);
+  assert.equal(db.prepare("select count(*) as n from goqite").get()?.n, 0);
+});
+
+eachDriver("Queue.receiveBatchAndWait() is woken by a batch sent in this process", async (
+  { db },
+) => {
+  const queue = new Queue({ db, name: "q" });
+  const waiting = queue.receiveBatchAndWait(10, {
+    interval: 60_000,
+    signal: AbortSignal.timeout(10_000),
+  });
+  await sleep(5);
+  await queue.sendBatch([{ body: "x" }, { body: "y" }]);
+  assert.deepEqual((await waiting).map((m) => text(m.body)), ["x", "y"]);
+});
+
+eachDriver("QueueTransaction batch operations commit and roll back together", ({ db }) => {
+  const queue = new Queue({ db, name: "q" });
+  assert.throws(() =>
+    queue.transaction((tx) => {
+      tx.sendBatch([{ body: "1" }, { body: "2" }]);
+      throw new Error("no");
+    })
+  );
+  assert.equal(db.prepare("select count(*) as n from goqite").get()?.n, 0);
+  const ids = queue.transaction((tx) => tx.sendBatch([{ body: "1" }, { body: "2" }]));
+  const done = queue.transaction((tx) => {
+    const messages = tx.receiveBatch(5);
+    assert.deepEqual(tx.extendBatch(messages, 1000), [true, true]);
+    return tx.deleteBatch(messages);
+  });
+  assert.deepEqual(done, [true, true]);
+  assert.equal(ids.length, 2);
+  assert.equal(db.prepare("select count(*) as n from goqite").get()?.n, 0);
+});
+
+eachDriver("Batch methods reject misuse and change nothing", async ({ db }) => {
+  const queue = new Queue({ db, name: "q" });
+  const id = await queue.send({ body: "x" });
+  await assert.rejects(queue.receiveBatch(0), RangeError);
+  await assert.rejects(queue.receiveBatch(1.5), RangeError);
+  await assert.rejects(queue.receiveBatchAndWait(0), RangeError);
+  await assert.rejects(queue.deleteBatch([id, 5 as unknown as string]), TypeError);
+  await assert.rejects(queue.extendBatch([id], -1), RangeError);
+  await assert.rejects(queue.extendBatch("x" as unknown as string[], 1), TypeError);
+  assert.equal(db.prepare("select received from goqite where id = ?").get(id)?.received, 0);
+  assert.equal(await queue.delete(id), true);
+});

@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { Queue } from "../mod.ts";
+import { buildSql } from "../src/_ops.ts";
+import { eachDriver, openWith, text } from "./_helpers.ts";
+
+/** The query plan of `sql`, one detail line per step. */
+function plan(
+  db: { prepare(sql: string): { all(...params: null[]): Record<string, unknown>[] } },
+  sql: string,
+): string[] {
+  const numbered = [...sql.matchAll(/\?(\d+)/g)].map((match) => Number(match[1]));
+  const count = numbered.length > 0 ? Math.max(...numbered) : (sql.match(/\?/g) ?? []).length;
+  return db.prepare(`explain query plan ${sql}`).all(...Array<null>(count).fill(null))
+    .map((row) => String(row.detail));
+}
+
+eachDriver(
+  "Queue.receive() reads qite's partial indexes and never scans the table",
+  ({ db }) => {
+    for (const maxReceive of [3, 100]) {
+      const steps = plan(db, buildSql(maxReceive).receive);
+      assert.ok(steps.some((s) => s.includes("USING INDEX qite_fresh_idx")), steps.join("\n"));
+      assert.ok(steps.some((s) => s.includes("USING INDEX qite_other_idx")), steps.join("\n"));
+      assert.ok(!steps.some((s) => /^SCAN goqite\b/.test(s)), steps.join("\n"));
+    }
+  },
+);
+
+eachDriver("Dead-message queries read qite_other_idx only from the dead range", ({ db }) => {
+  const sql = buildSql(3);
+  for (const statement of [sql.countDead, sql.listDead, sql.purgeDead, sql.redriveAll]) {
+    const steps = plan(db, statement);
+    assert.ok(
+      steps.some((s) => s.includes("qite_other_idx (queue=? AND received>?)")),
+      steps.join("\n"),
+    );
+  }
+});
+
+eachDriver("Queue.receive() skips thousands of dead and delayed messages", async (
+  { db, clock },
+) => {
+  const queue = new Queue({ db, name: "q", timeout: 100, maxReceive: 1, clock: clock.fn });
+  // 3000 dead and 3000 far-delayed messages, all older than the one visible message.
+  await queue.sendBatch(Array.from({ length: 3000 }, () => ({ body: "dead" })));
+  assert.equal((await queue.receiveBatch(3000)).length, 3000);
+  await queue.sendBatch(Array.from({ length: 3000 }, () => ({ body: "later", delay: 1e9 })));
+  clock.advance(100);
+  await queue.send({ body: "the one" });
+  assert.equal(text((await queue.receive())!.body), "the one");
+  assert.equal(await queue.receive(), undefined);
+  const stats = await queue.stats();
+  assert.deepEqual([stats.dead, stats.delayed, stats.inFlight], [3000, 3000, 1]);
+});
+
+eachDriver("A table made by goqite without qite's indexes still works", async (
+  { driver, dir },
+) => {
+  const db = openWith(driver, `${dir}/goqite-only.db`);
+  try {
+    db.exec(`create table goqite (
+  id text primary key default ('m_' || lower(hex(randomblob(16)))),
+  created text not null default (strftime('%Y-%m-%dT%H:%M:%fZ')),
+  updated text not null default (strftime('%Y-%m-%dT%H:%M:%fZ')),
+  queue text not null, body blob not null,
+  timeout text not null default (strftime('%Y-%m-%dT%H:%M:%fZ')),
+  received integer not null default 0, priority integer not null default 0
+) strict;`);
+    const queue = new Queue({ db, name: "q" });
+    await queue.sendBatch([{ body: "a" }, { body: "b", priority: 1 }]);
+    assert.deepEqual((await queue.receiveBatch(5)).map((m) => text(m.body)), ["b", "a"]);
+  } finally {
+    db.close();
+  }
+});
+
+eachDriver("A queue with maxReceive above 32 still stops at maxReceive", async (
+  { db, clock },
+) => {
+  const queue = new Queue({ db, name: "q", timeout: 10, maxReceive: 40, clock: clock.fn });
+  await queue.send({ body: "persistent" });
+  for (let i = 1; i <= 40; i++) {
+    assert.equal((await queue.receive())?.received, i);
+    clock.advance(10);
+  }
+  assert.equal(await queue.receive(), undefined);
+  assert.equal(await queue.countDead(), 1);
+});
