@@ -61,6 +61,8 @@ export interface QueueSql {
   readonly purgeDead: string;
   readonly purge: string;
   readonly stats: string;
+  readonly release: string;
+  readonly kill: string;
 }
 
 const NOT_FRESH = "not (received = 0 and timeout <= created)";
@@ -122,6 +124,12 @@ order by created, id limit ?5`,
     redriveOne: `update goqite set received = 0, timeout = created where ${dead} and id = ?3`,
     purgeDead: `delete from goqite where ${dead}`,
     purge: "delete from goqite where queue = cast(? as text)",
+    // Hands a received message back without counting the receive (fenced).
+    release: `update goqite set received = received - 1, timeout = ?
+where queue = cast(? as text) and id = ? and received = ? and received > 0`,
+    // Makes a received message dead at once (fenced).
+    kill: `update goqite set received = max(received, ${maxReceive}), timeout = ?
+where queue = cast(? as text) and id = ? and received = ?`,
     stats: `select
   count(*) as total,
   coalesce(sum(received < ${maxReceive} and timeout <= ?2), 0) as visible,
@@ -352,6 +360,31 @@ export class QueueOps {
         (target.received === undefined
           ? plain.run(name, target.id)
           : fenced.run(name, target.id, target.received)) > 0,
+    );
+  }
+
+  /**
+   * Hands received messages back without counting the receive: visible again after `delay`,
+   * with the receive count it had before. Fenced: only while each delivery holds its message.
+   */
+  release(receipts: readonly Receipt[], delay: number): boolean[] {
+    const timeout = formatTime(this.settings.clock() + delay);
+    const name = this.settings.name;
+    const statement = this.#internals.statement(this.sql.release);
+    return this.#many(
+      receipts,
+      (receipt) => statement.run(timeout, name, receipt.id, receipt.received!) > 0,
+    );
+  }
+
+  /** Makes received messages dead at once. Fenced: only while each delivery holds its message. */
+  kill(receipts: readonly Receipt[]): boolean[] {
+    const now = formatTime(this.settings.clock());
+    const name = this.settings.name;
+    const statement = this.#internals.statement(this.sql.kill);
+    return this.#many(
+      receipts,
+      (receipt) => statement.run(now, name, receipt.id, receipt.received!) > 0,
     );
   }
 

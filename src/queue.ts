@@ -123,6 +123,19 @@ export interface PeekOptions {
   limit?: number;
 }
 
+let opsOf: (queue: Queue) => QueueOps;
+
+/**
+ * The synchronous core of a queue, for qite's own modules (the job runner); not public.
+ *
+ * @param queue The queue.
+ * @returns Its operations.
+ * @throws {QueueError} If the queue is closed.
+ */
+export function queueOps(queue: Queue): QueueOps {
+  return opsOf(queue);
+}
+
 const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_MAX_RECEIVE = 3;
 const DEFAULT_INTERVAL_MS = 100;
@@ -152,6 +165,13 @@ const CURSOR = /^\S+ \S+$/;
  * ```
  */
 export class Queue {
+  static {
+    opsOf = (queue: Queue): QueueOps => {
+      queue.#assertOpen("use queue");
+      return queue.#ops;
+    };
+  }
+
   #ops: QueueOps;
   #owned: boolean;
   #closed = false;

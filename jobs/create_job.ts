@@ -1,0 +1,107 @@
+/**
+ * Creating jobs: a message whose body is a job envelope.
+ *
+ * @module
+ */
+
+import type { MessageId } from "../src/message.ts";
+import { Queue, type QueueTransaction } from "../src/queue.ts";
+import { show } from "../src/_validate.ts";
+import { encodeJob } from "./envelope.ts";
+
+/** Options for {@linkcode createJob}. */
+export interface CreateJobOptions {
+  /**
+   * How long, in milliseconds, before the job may run.
+   *
+   * @default {0}
+   */
+  delay?: number;
+  /**
+   * Higher runs first.
+   *
+   * @default {0}
+   */
+  priority?: number;
+}
+
+/**
+ * Creates a job: sends a message to `queue` whose body is the job's envelope (its name and
+ * body, see {@linkcode encodeJob}). Given a {@linkcode QueueTransaction} instead of a queue, it
+ * sends inside that transaction and returns the id at once, so the job commits or rolls back
+ * with your own writes.
+ *
+ * @param queue The queue a {@linkcode Runner} reads, or a transaction on it.
+ * @param name The job's name, as registered with {@linkcode Runner.register}.
+ * @param body The job's body: bytes, or a string stored as UTF-8.
+ * @param options A delay and a priority.
+ * @returns The message id (a promise of it, given a queue).
+ * @throws {TypeError} If `name` or `body` is invalid.
+ * @throws {RangeError} If `delay` or `priority` is out of range.
+ * @throws {QueueError} If the queue is closed or SQLite fails.
+ *
+ * @example Creating a job, and one inside a transaction
+ * ```ts
+ * import { open, Queue, setup } from "@qite/qite";
+ * import { createJob } from "@qite/qite/jobs";
+ * import assert from "node:assert/strict";
+ *
+ * using db = open(":memory:");
+ * setup(db);
+ * db.exec("create table signups (email text)");
+ * const queue = new Queue({ db, name: "jobs" });
+ *
+ * const id = await createJob(queue, "send-welcome", "alice@example.com", { priority: 1 });
+ * assert.match(id, /^m_/);
+ *
+ * queue.transaction((tx) => {
+ *   db.prepare("insert into signups (email) values (?)").run("bob@example.com");
+ *   createJob(tx, "send-welcome", "bob@example.com");
+ * });
+ * ```
+ */
+export function createJob(
+  queue: Queue,
+  name: string,
+  body: Uint8Array | string,
+  options?: CreateJobOptions,
+): Promise<MessageId>;
+export function createJob(
+  queue: QueueTransaction,
+  name: string,
+  body: Uint8Array | string,
+  options?: CreateJobOptions,
+): MessageId;
+export function createJob(
+  queue: Queue | QueueTransaction,
+  name: string,
+  body: Uint8Array | string,
+  options: CreateJobOptions = {},
+): Promise<MessageId> | MessageId {
+  const isQueue = queue instanceof Queue;
+  try {
+    if (
+      !isQueue && (typeof queue !== "object" || queue === null || !(queue.queue instanceof Queue))
+    ) {
+      throw new TypeError(
+        `Cannot create job as 'queue' must be a Queue or a QueueTransaction: current value is ${
+          show(queue)
+        }`,
+      );
+    }
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(
+        `Cannot create job as 'options' must be an object: current value is ${show(options)}`,
+      );
+    }
+    const message = {
+      body: encodeJob(name, body),
+      delay: options.delay ?? 0,
+      priority: options.priority ?? 0,
+    };
+    return isQueue ? queue.send(message) : queue.send(message);
+  } catch (error) {
+    if (isQueue) return Promise.reject(error);
+    throw error;
+  }
+}

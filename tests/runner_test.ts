@@ -1,0 +1,403 @@
+import assert from "node:assert/strict";
+import { Queue } from "../mod.ts";
+import {
+  createJob,
+  type JobFailureEvent,
+  RetryJob,
+  Runner,
+  type RunnerOptions,
+} from "../jobs/mod.ts";
+import { internals } from "../src/database.ts";
+import { type Context, eachDriver, sleep, text } from "./_helpers.ts";
+import { pendingTimersAfter } from "./_timers.ts";
+
+/** Starts a runner; returns a function that stops it and waits until it has stopped. */
+function run(runner: Runner): () => Promise<void> {
+  const controller = new AbortController();
+  const done = runner.start({ signal: controller.signal });
+  return async () => {
+    controller.abort();
+    await done;
+  };
+}
+
+/** Resolves when `check` is true, polling; fails after `ms`. */
+async function until(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await sleep(2);
+  }
+}
+
+function setupQueue(
+  { db }: Context,
+  options: { timeout?: number; maxReceive?: number } = {},
+): Queue {
+  return new Queue({ db, name: "jobs", ...options });
+}
+
+function count(db: Context["db"]): number {
+  return Number(db.prepare("select count(*) as n from goqite").get()?.n);
+}
+
+eachDriver("Runner runs a named job with its body and deletes its message", async (context) => {
+  const queue = setupQueue(context);
+  const runner = new Runner({ queue });
+  const bodies: string[] = [];
+  runner.register("greet", (body, job) => {
+    bodies.push(text(body));
+    assert.equal(job.name, "greet");
+    assert.equal(job.attempt, 1);
+    assert.ok(job.signal instanceof AbortSignal);
+  });
+  const stop = run(runner);
+  await createJob(queue, "greet", "Yo");
+  await until(() => bodies.length === 1);
+  await stop();
+  assert.deepEqual(bodies, ["Yo"]);
+  assert.equal(count(context.db), 0);
+});
+
+eachDriver("Runner does not run a job registered under a different name", async (context) => {
+  const queue = setupQueue(context);
+  const runner = new Runner({ queue });
+  let ran = 0;
+  runner.register("a", () => void ran++);
+  await createJob(queue, "b", "not for a");
+  const stop = run(runner);
+  await sleep(50);
+  await stop();
+  assert.equal(ran, 0);
+  assert.equal(count(context.db), 1);
+});
+
+eachDriver(
+  "Runner survives an unregistered job, keeps running others, and does not count the receive",
+  async (context) => {
+    const queue = setupQueue(context);
+    const logs: string[] = [];
+    const runner = new Runner({ queue, logger: { info: (message) => logs.push(message) } });
+    let ran = 0;
+    runner.register("known", () => void ran++);
+    const unknown = await createJob(queue, "unknown", "x");
+    await createJob(queue, "known", "y");
+    const stop = run(runner);
+    await until(() => ran === 1);
+    await stop();
+    const row = context.db.prepare("select received from goqite where id = ?").get(unknown);
+    assert.equal(row?.received, 0, "left for a runner that has the job, receive not counted");
+    assert.ok(logs.some((line) => /not registered/.test(line)));
+  },
+);
+
+eachDriver("Runner kills a message that is not a job envelope at once", async (context) => {
+  const queue = setupQueue(context);
+  const runner = new Runner({ queue });
+  runner.register("x", () => {});
+  await queue.send({ body: "not an envelope" });
+  const stop = run(runner);
+  await until(async () => (await queue.countDead()) === 1);
+  await stop();
+  assert.equal((await queue.listDead()).messages[0]?.received, 3);
+});
+
+eachDriver(
+  "Runner retries a throwing job with growing delays and it ends dead",
+  async (context) => {
+    const queue = setupQueue(context, { maxReceive: 3 });
+    const failures: JobFailureEvent[] = [];
+    const attempts: number[] = [];
+    const runner = new Runner({
+      queue,
+      backoff: (attempt) => attempt * 40,
+      hooks: { failure: (event) => void failures.push(event) },
+    });
+    runner.register("flaky", () => {
+      attempts.push(Date.now());
+      return Promise.reject(new Error("boom"));
+    });
+    await createJob(queue, "flaky", "x");
+    const stop = run(runner);
+    await until(async () => (await queue.countDead()) === 1);
+    await stop();
+    assert.equal(attempts.length, 3);
+    assert.deepEqual(failures.map((f) => f.retryIn), [40, 80, undefined]);
+    assert.deepEqual(failures.map((f) => f.attempt), [1, 2, 3]);
+    assert.ok(attempts[1]! - attempts[0]! >= 39, "the second attempt waited its delay");
+    assert.ok(attempts[2]! - attempts[1]! >= 79, "the third attempt waited a longer delay");
+    assert.equal((failures[0]!.error as Error).message, "boom");
+  },
+);
+
+eachDriver("Runner uses a job's own backoff over its default", async (context) => {
+  const queue = setupQueue(context, { maxReceive: 2 });
+  const retries: Array<number | undefined> = [];
+  const runner = new Runner({
+    queue,
+    backoff: () => 10_000,
+    hooks: { failure: (event) => void retries.push(event.retryIn) },
+  });
+  runner.register("own", () => {
+    throw new Error("sync throw");
+  }, { backoff: () => 5 });
+  await createJob(queue, "own", "x");
+  const stop = run(runner);
+  await until(async () => (await queue.countDead()) === 1);
+  await stop();
+  assert.deepEqual(retries, [5, undefined]);
+});
+
+eachDriver("Runner retries a job that throws RetryJob without counting the attempt", async (
+  context,
+) => {
+  const queue = setupQueue(context, { maxReceive: 1 });
+  const attempts: number[] = [];
+  const runner = new Runner({ queue });
+  runner.register("later", (_body, job) => {
+    attempts.push(job.attempt);
+    if (attempts.length < 3) throw new RetryJob(10);
+  });
+  await createJob(queue, "later", "x");
+  const stop = run(runner);
+  await until(() => attempts.length === 3 && count(context.db) === 0);
+  await stop();
+  assert.deepEqual(attempts, [1, 1, 1], "maxReceive 1, yet it ran three times: none counted");
+});
+
+eachDriver("Runner extends a job that runs longer than the timeout, so it runs once", async (
+  context,
+) => {
+  const queue = setupQueue(context, { timeout: 100 });
+  const runner = new Runner({ queue, extend: 100, limit: 4 });
+  let runs = 0;
+  runner.register("slow", async () => {
+    runs++;
+    await sleep(450);
+  });
+  await createJob(queue, "slow", "x");
+  const stop = run(runner);
+  await until(() => count(context.db) === 0);
+  await stop();
+  assert.equal(runs, 1);
+});
+
+eachDriver("Runner aborts a job's signal when it loses the job's lease", async (context) => {
+  const queue = setupQueue(context, { timeout: 100 });
+  const runner = new Runner({ queue, extend: 100 });
+  let aborted: unknown;
+  const id = await createJob(queue, "victim", "x");
+  runner.register("victim", async (_body, job) => {
+    // Someone else takes the message behind the runner's back.
+    context.db.prepare("update goqite set received = received + 1 where id = ?").run(id);
+    await new Promise<void>((resolve) => {
+      job.signal.addEventListener("abort", () => {
+        aborted = job.signal.reason;
+        resolve();
+      });
+    });
+  });
+  const stop = run(runner);
+  await until(() => aborted !== undefined);
+  await stop();
+  assert.match(String(aborted), /lease/);
+});
+
+eachDriver("Runner runs higher priority jobs first", async (context) => {
+  const queue = setupQueue(context);
+  const order: string[] = [];
+  const runner = new Runner({ queue, limit: 1, prefetch: 0 });
+  runner.register("j", (body) => void order.push(text(body)));
+  await createJob(queue, "j", "low", { priority: 1 });
+  await createJob(queue, "j", "high", { priority: 9 });
+  await createJob(queue, "j", "middle", { priority: 5 });
+  const stop = run(runner);
+  await until(() => order.length === 3);
+  await stop();
+  assert.deepEqual(order, ["high", "middle", "low"]);
+});
+
+eachDriver("Runner never runs more than limit jobs at once", async (context) => {
+  const queue = setupQueue(context);
+  const runner = new Runner({ queue, limit: 3 });
+  let inFlight = 0;
+  let highest = 0;
+  let done = 0;
+  runner.register("work", async () => {
+    highest = Math.max(highest, ++inFlight);
+    await sleep(5);
+    inFlight--;
+    done++;
+  });
+  await queue.sendBatch(Array.from({ length: 30 }, () => ({
+    body: new TextEncoder().encode('{"v":1,"name":"work"}\n'),
+  })));
+  const stop = run(runner);
+  await until(() => done === 30);
+  await stop();
+  assert.equal(highest, 3);
+  assert.equal(count(context.db), 0);
+});
+
+eachDriver(
+  "Runner shutdown waits for running jobs, starts no new one, and hands held messages back",
+  async (context) => {
+    const queue = setupQueue(context);
+    const runner = new Runner({ queue, limit: 2 });
+    let started = 0;
+    let finished = 0;
+    let sawAbort = false;
+    runner.register("job", async (_body, job) => {
+      started++;
+      await sleep(30);
+      sawAbort ||= job.signal.aborted;
+      finished++;
+    });
+    for (let i = 0; i < 10; i++) await createJob(queue, "job", `${i}`);
+    const controller = new AbortController();
+    const done = runner.start({ signal: controller.signal });
+    await until(() => started === 2);
+    controller.abort();
+    await done;
+    assert.equal(started, 2, "no job started after the signal");
+    assert.equal(finished, 2, "start() resolved after the running jobs finished");
+    assert.ok(sawAbort, "running jobs saw the shutdown on their signal");
+    const stats = await queue.stats();
+    assert.equal(stats.total, 8);
+    assert.equal(stats.visible, 8, "nothing is left hidden by the runner");
+    assert.equal(stats.inFlight, 0);
+  },
+);
+
+eachDriver("Runner hands back a job that stops because of the shutdown, uncounted", async (
+  context,
+) => {
+  const queue = setupQueue(context);
+  const runner = new Runner({ queue });
+  let started = false;
+  runner.register("long", (_body, job) =>
+    new Promise((_resolve, reject) => {
+      started = true;
+      job.signal.addEventListener("abort", () => reject(job.signal.reason));
+    }));
+  const id = await createJob(queue, "long", "x");
+  const controller = new AbortController();
+  const done = runner.start({ signal: controller.signal });
+  await until(() => started);
+  controller.abort(new Error("deploy"));
+  await done;
+  const row = context.db.prepare(
+    "select received, timeout <= ? as visible from goqite where id = ?",
+  )
+    .get(new Date().toISOString(), id);
+  assert.equal(row?.received, 0);
+  assert.equal(row?.visible, 1);
+});
+
+eachDriver("A job created in a rolled-back transaction never runs", async (context) => {
+  const queue = setupQueue(context);
+  let ran = 0;
+  const runner = new Runner({ queue });
+  runner.register("charge", () => void ran++);
+  assert.throws(() =>
+    queue.transaction((tx) => {
+      createJob(tx, "charge", "order 1");
+      throw new Error("rolled back");
+    })
+  );
+  queue.transaction((tx) => createJob(tx, "charge", "order 2"));
+  const stop = run(runner);
+  await until(() => ran === 1);
+  await sleep(30);
+  await stop();
+  assert.equal(ran, 1);
+});
+
+eachDriver("Runner calls its hooks and logs the names, runs and failures", async (context) => {
+  const queue = setupQueue(context, { maxReceive: 1 });
+  const events: string[] = [];
+  const logs: Array<[string, Record<string, unknown> | undefined]> = [];
+  const runner = new Runner({
+    queue,
+    logger: { info: (message, fields) => void logs.push([message, fields]) },
+    hooks: {
+      run: (event) => void events.push(`run ${event.name}`),
+      success: (event) => void events.push(`success ${event.name}`),
+      failure: (event) => void events.push(`failure ${event.name}`),
+    },
+  });
+  runner.register("ok", () => {});
+  runner.register("bad", () => {
+    throw new Error("nope");
+  });
+  await createJob(queue, "ok", "x");
+  const bad = await createJob(queue, "bad", "y");
+  const stop = run(runner);
+  await until(() => events.length === 4);
+  await stop();
+  assert.deepEqual(events.sort(), ["failure bad", "run bad", "run ok", "success ok"]);
+  assert.deepEqual(logs[0]?.[1]?.jobs, ["ok", "bad"]);
+  const failure = logs.find(([message]) => /failed/.test(message));
+  assert.equal(failure?.[1]?.name, "bad");
+  assert.equal(failure?.[1]?.id, bad);
+  assert.match(String(failure?.[1]?.error), /nope/);
+  assert.ok(logs.some(([message, fields]) => message === "Ran job" && fields?.name === "ok"));
+  assert.equal(typeof logs.find(([m]) => m === "Ran job")?.[1]?.duration, "number");
+});
+
+eachDriver("Runner leaves no timer or waiter behind after start() resolves", async (context) => {
+  const queue = setupQueue(context, { timeout: 200 });
+  const pending = await pendingTimersAfter(async () => {
+    const runner = new Runner({ queue, extend: 100 });
+    let done = 0;
+    runner.register("j", async () => {
+      await sleep(1);
+      done++;
+    });
+    for (let i = 0; i < 20; i++) await createJob(queue, "j", "x");
+    const stop = run(runner);
+    await until(() => done === 20);
+    await sleep(20); // idle, waiting for more
+    await stop();
+  });
+  assert.equal(pending, 0);
+  assert.equal(internals(context.db).hub.size, 0);
+});
+
+eachDriver("Runner rejects misuse at once", async (context) => {
+  const queue = setupQueue(context);
+  const make = (options: Partial<RunnerOptions>) => () =>
+    new Runner({ queue, ...options } as RunnerOptions);
+  assert.throws(make({ queue: undefined as unknown as Queue }), TypeError);
+  assert.throws(make({ limit: 0 }), RangeError);
+  assert.throws(make({ limit: 1.5 }), RangeError);
+  assert.throws(make({ prefetch: -1 }), RangeError);
+  assert.throws(make({ pollInterval: 0 }), RangeError);
+  assert.throws(make({ extend: -5 }), RangeError);
+  assert.throws(make({ backoff: { jitter: 2 } }), RangeError);
+  assert.throws(make({ logger: {} as { info(): void } }), TypeError);
+  const runner = new Runner({ queue });
+  runner.register("a", () => {});
+  assert.throws(() => runner.register("a", () => {}), TypeError);
+  assert.throws(() => runner.register("", () => {}), TypeError);
+  assert.throws(() => runner.register("b", "x" as unknown as () => void), TypeError);
+  const stop = run(runner);
+  await assert.rejects(runner.start(), TypeError);
+  await stop();
+  await assert.rejects(createJob(queue, "", "x"), TypeError);
+  await assert.rejects(createJob(queue, "a", 5 as unknown as string), TypeError);
+  await assert.rejects(createJob(queue, "a", "x", { delay: -1 }), RangeError);
+  assert.throws(() => new RetryJob(-1), RangeError);
+});
+
+eachDriver("Runner.start() rejects with CLOSED when its queue is closed under it", async (
+  context,
+) => {
+  const queue = setupQueue(context);
+  const runner = new Runner({ queue });
+  runner.register("x", () => {});
+  const done = runner.start();
+  await sleep(10);
+  queue.close();
+  await assert.rejects(done, { name: "QueueError", code: "CLOSED" });
+});
