@@ -33,6 +33,7 @@ export interface OpsSettings {
   readonly name: string;
   readonly timeout: number;
   readonly maxReceive: number;
+  readonly maxBodySize: number;
   readonly clock: () => number;
 }
 
@@ -212,8 +213,8 @@ export interface Target {
   readonly received?: number;
 }
 
-/** Validates a message to send. */
-export function parseMessage(action: string, message: unknown): Outgoing {
+/** Validates a message to send, with a body of at most `maxBodySize` bytes. */
+export function parseMessage(action: string, message: unknown, maxBodySize: number): Outgoing {
   if (typeof message !== "object" || message === null) {
     throw new TypeError(
       `Cannot ${action} as the message must be an object with a body: current value is ${
@@ -223,6 +224,12 @@ export function parseMessage(action: string, message: unknown): Outgoing {
   }
   const { body, delay = 0, priority = 0 } = message as SendMessage;
   const bytes = toBody(action, body);
+  if (bytes.length > maxBodySize) {
+    throw new RangeError(
+      `Cannot ${action} as 'body' must be at most ${maxBodySize} bytes (the queue's ` +
+        `maxBodySize): current size is ${bytes.length}`,
+    );
+  }
   checkDuration(action, "delay", delay);
   checkInteger(action, "priority", priority);
   return [bytes, delay, priority];

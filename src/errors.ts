@@ -19,6 +19,7 @@
  * - `CANT_OPEN`: the database file cannot be opened (missing directory, permissions).
  * - `TOO_BIG`: a string or blob is larger than SQLite allows.
  * - `NOT_SET_UP`: the `goqite` table does not exist; call `setup(db)` first.
+ * - `SCHEMA_MISMATCH`: a `goqite` table exists but is not goqite's.
  * - `UNSUPPORTED`: the SQLite library or driver lacks something qite needs.
  * - `SQLITE`: any other SQLite error; see `sqliteCode` and `cause`.
  */
@@ -35,6 +36,7 @@ export type QueueErrorCode =
   | "CANT_OPEN"
   | "TOO_BIG"
   | "NOT_SET_UP"
+  | "SCHEMA_MISMATCH"
   | "UNSUPPORTED"
   | "SQLITE";
 

@@ -54,6 +54,13 @@ export interface QueueOptions {
    */
   maxReceive?: number;
   /**
+   * The largest body, in bytes, that `send` accepts; a larger one is refused with a
+   * `RangeError` before anything is written. (SQLite's own limit is about 1 GB.)
+   *
+   * @default {67108864}
+   */
+  maxBodySize?: number;
+  /**
    * The clock, in milliseconds since the epoch; replace it to control time in tests.
    *
    * @default {Date.now}
@@ -138,6 +145,7 @@ export function queueOps(queue: Queue): QueueOps {
 
 const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_MAX_RECEIVE = 3;
+const DEFAULT_MAX_BODY_SIZE = 64 * 1024 * 1024;
 const DEFAULT_INTERVAL_MS = 100;
 const CURSOR = /^\S+ \S+$/;
 
@@ -192,7 +200,13 @@ export class Queue {
         `Cannot ${action} as the options must be an object: current value is ${show(options)}`,
       );
     }
-    const { db, name, timeout = DEFAULT_TIMEOUT_MS, maxReceive = DEFAULT_MAX_RECEIVE } = options;
+    const {
+      db,
+      name,
+      timeout = DEFAULT_TIMEOUT_MS,
+      maxReceive = DEFAULT_MAX_RECEIVE,
+      maxBodySize = DEFAULT_MAX_BODY_SIZE,
+    } = options;
     const clock = options.clock ?? Date.now;
     if (db === undefined || db === null || db === "") {
       throw new TypeError(
@@ -204,6 +218,7 @@ export class Queue {
     checkName(action, "name", name);
     checkDuration(action, "timeout", timeout);
     checkInteger(action, "maxReceive", maxReceive, 1);
+    checkInteger(action, "maxBodySize", maxBodySize, 0, 1_000_000_000);
     if (typeof clock !== "function") {
       throw new TypeError(
         `Cannot ${action} as 'clock' must be a function: current value is ${show(clock)}`,
@@ -223,7 +238,7 @@ export class Queue {
       database = Database.from(db);
       this.#owned = false;
     }
-    this.#ops = new QueueOps(database, { name, timeout, maxReceive, clock });
+    this.#ops = new QueueOps(database, { name, timeout, maxReceive, maxBodySize, clock });
   }
 
   /** The queue's name. */
@@ -239,6 +254,11 @@ export class Queue {
   /** How many times a message can be received before it is dead. */
   get maxReceive(): number {
     return this.#ops.settings.maxReceive;
+  }
+
+  /** The largest body `send` accepts, in bytes. */
+  get maxBodySize(): number {
+    return this.#ops.settings.maxBodySize;
   }
 
   /** The database the queue uses. */
@@ -855,11 +875,19 @@ export class Queue {
   }
 
   #sendOne(message: SendMessage): MessageId {
-    return this.#ops.send([parseMessage("send message", message)])[0]!;
+    return this.#ops.send([
+      parseMessage("send message", message, this.#ops.settings.maxBodySize),
+    ])[0]!;
   }
 
   #sendMany(messages: readonly SendMessage[]): MessageId[] {
-    const parsed: Outgoing[] = parseList("send messages", "messages", messages, parseMessage);
+    const limit = this.#ops.settings.maxBodySize;
+    const parsed: Outgoing[] = parseList(
+      "send messages",
+      "messages",
+      messages,
+      (action, message) => parseMessage(action, message, limit),
+    );
     return this.#ops.send(parsed);
   }
 

@@ -5,6 +5,7 @@
  */
 
 import { Database, type SqliteHandle } from "./database.ts";
+import { QueueError } from "./errors.ts";
 
 /**
  * goqite's SQLite schema, unchanged (table, trigger and index), written so that running it again
@@ -75,7 +76,8 @@ export const SCHEMA: string = GOQITE_SCHEMA + "\n" + QITE_INDEXES;
  * again: what exists is left as it is, so it also adds qite's indexes to a table goqite made.
  *
  * @param db A {@linkcode Database} or a driver handle (see {@linkcode Database.from}).
- * @throws {QueueError} If SQLite fails (for example `READONLY`).
+ * @throws {QueueError} If SQLite fails (for example `READONLY`), or `SCHEMA_MISMATCH` if a
+ * `goqite` table exists that is not goqite's.
  *
  * @example Setting up a database twice
  * ```ts
@@ -90,5 +92,51 @@ export const SCHEMA: string = GOQITE_SCHEMA + "\n" + QITE_INDEXES;
  */
 export function setup(db: Database | SqliteHandle): void {
   const database = Database.from(db);
-  database.transaction(() => database.exec(SCHEMA));
+  const [table, rest] = splitFirstStatement(SCHEMA);
+  database.transaction(() => {
+    database.exec(table);
+    checkTable(database);
+    database.exec(rest);
+  });
+}
+
+/** goqite's columns: name, type, not null, primary key. */
+const COLUMNS: ReadonlyArray<readonly [string, string, number, number]> = [
+  ["id", "TEXT", 1, 1],
+  ["created", "TEXT", 1, 0],
+  ["updated", "TEXT", 1, 0],
+  ["queue", "TEXT", 1, 0],
+  ["body", "BLOB", 1, 0],
+  ["timeout", "TEXT", 1, 0],
+  ["received", "INTEGER", 1, 0],
+  ["priority", "INTEGER", 1, 0],
+];
+
+/** Refuses a `goqite` table that is not goqite's (another program's table of that name). */
+function checkTable(db: Database): void {
+  const found = new Map(
+    db.prepare("pragma table_info(goqite)").all().map((row) => [String(row.name), row]),
+  );
+  const problems: string[] = [];
+  for (const [name, type, notNull, pk] of COLUMNS) {
+    const column = found.get(name);
+    if (column === undefined) problems.push(`column ${name} is missing`);
+    else if (
+      String(column.type).toUpperCase() !== type || Number(column.notnull) !== notNull ||
+      Number(column.pk) !== pk
+    ) {
+      problems.push(`column ${name} is not ${type}${notNull ? " not null" : ""}`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new QueueError(
+      "SCHEMA_MISMATCH",
+      `Cannot set up database as its goqite table is not goqite's: ${problems.join(", ")}`,
+    );
+  }
+}
+
+function splitFirstStatement(sql: string): [string, string] {
+  const end = sql.indexOf(") strict;") + ") strict;".length;
+  return [sql.slice(0, end), sql.slice(end)];
 }

@@ -1,0 +1,34 @@
+/**
+ * A reliability job runner: runs "work" jobs that sleep a little and record their completion.
+ * Usage: worker.ts --db P --name N --id I --out FILE --stop FILE --timeout MS
+ *
+ * @module
+ */
+
+import { open, Queue } from "../../mod.ts";
+import { Runner } from "../../jobs/mod.ts";
+import { args, recorder, runtime, sleep, stopFile } from "./_child.ts";
+
+const a = args();
+const db = open(a.db!);
+const queue = new Queue({ db, name: a.name!, timeout: Number(a.timeout), maxReceive: 1000 });
+const record = recorder(a.out!);
+const errors: string[] = [];
+const runner = new Runner({
+  queue,
+  limit: 8,
+  extend: Number(a.timeout),
+  logger: {
+    info: (message, fields) => {
+      if (/Cannot/.test(message)) errors.push(`${message} ${JSON.stringify(fields)}`);
+    },
+  },
+});
+runner.register("work", async (body, job) => {
+  record({ start: new TextDecoder().decode(body), worker: a.id });
+  await sleep(5 + Math.floor(Math.random() * 20));
+  record({ job: new TextDecoder().decode(body), id: job.id, worker: a.id, runtime: runtime() });
+});
+await runner.start({ signal: stopFile(a.stop!) });
+record({ done: true, errors: errors.length, worker: a.id, messages: errors });
+db.close();
