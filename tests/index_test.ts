@@ -17,8 +17,8 @@ function plan(
 eachDriver(
   "Queue.receive() reads qite's partial indexes and never scans the table",
   ({ db }) => {
-    for (const maxReceive of [3, 100]) {
-      const steps = plan(db, buildSql(maxReceive).receive);
+    for (const [maxReceive, limit] of [[3, 1], [100, 10], [3, "?4"]] as const) {
+      const steps = plan(db, buildSql(maxReceive).receive(limit));
       assert.ok(steps.some((s) => s.includes("USING INDEX qite_fresh_idx")), steps.join("\n"));
       assert.ok(steps.some((s) => s.includes("USING INDEX qite_other_idx")), steps.join("\n"));
       assert.ok(!steps.some((s) => /^SCAN goqite\b/.test(s)), steps.join("\n"));
