@@ -170,6 +170,34 @@ function errorsIn(records: Record<string, unknown>[]): number {
     records.reduce((sum, r) => sum + (r.done ? Number(r.errors ?? 0) : 0), 0);
 }
 
+interface Tally {
+  readonly sent: Map<string, string>;
+  readonly deliveries: Record<string, unknown>[];
+  readonly check: ReturnType<typeof verifyDeliveries>;
+  readonly errors: number;
+}
+
+/** Reads the producers' and consumers' records (files named by id) and checks them. */
+function tally(dir: string, producers: string[], consumers: string[], timeout: number): Tally {
+  const read = (ids: string[]) => ids.flatMap((id) => readRecords(`${dir}/${id}.jsonl`));
+  const sentRecords = read(producers);
+  const consumed = read(consumers);
+  const sent = new Map(
+    sentRecords.filter((r) => r.id).map((r) => [r.id as string, r.payload as string]),
+  );
+  const deliveries = consumed.filter((r) => r.payload !== undefined);
+  return {
+    sent,
+    deliveries,
+    check: verifyDeliveries(sent, deliveries, timeout),
+    errors: errorsIn(sentRecords) + errorsIn(consumed),
+  };
+}
+
+function ids(prefix: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `${prefix}${i}`);
+}
+
 /** P producers and C consumers, runtimes mixed, no crash: exactly once, nothing lost. */
 async function mixed(): Promise<Result> {
   return await withDir(async (dir) => {
@@ -212,19 +240,12 @@ async function mixed(): Promise<Result> {
     const seconds = (performance.now() - started) / 1000;
     await Deno.writeTextFile(stop, "");
     const consumerStatuses = await Promise.all(children.map((c) => c.done));
-    const sentRecords = Array.from(
-      { length: producers },
-      (_, i) => readRecords(`${dir}/p${i}.jsonl`),
-    )
-      .flat();
-    const consumed = Array.from({ length: consumers }, (_, i) => readRecords(`${dir}/c${i}.jsonl`))
-      .flat();
-    const sent = new Map(
-      sentRecords.filter((r) => r.id).map((r) => [r.id as string, r.payload as string]),
+    const { sent, deliveries, check, errors } = tally(
+      dir,
+      ids("p", producers),
+      ids("c", consumers),
+      timeout,
     );
-    const deliveries = consumed.filter((r) => r.payload !== undefined);
-    const check = verifyDeliveries(sent, deliveries, timeout);
-    const errors = errorsIn(sentRecords) + errorsIn(consumed);
     const exits = [...statuses, ...consumerStatuses].filter((s) => !s.success).length;
     const total = rows(db);
     db.close();
@@ -314,15 +335,7 @@ async function crashConsumers(): Promise<Result> {
     const seconds = (performance.now() - started) / 1000;
     await Deno.writeTextFile(stop, "");
     await Promise.all(live.map((c) => c.done));
-    const sentRecords = [...readRecords(`${dir}/p0.jsonl`), ...readRecords(`${dir}/p1.jsonl`)];
-    const consumed = Array.from({ length: serial }, (_, i) => readRecords(`${dir}/c${i}.jsonl`))
-      .flat();
-    const sent = new Map(
-      sentRecords.filter((r) => r.id).map((r) => [r.id as string, r.payload as string]),
-    );
-    const deliveries = consumed.filter((r) => r.payload !== undefined);
-    const check = verifyDeliveries(sent, deliveries, timeout);
-    const errors = errorsIn(sentRecords) + errorsIn(consumed);
+    const { sent, deliveries, check, errors } = tally(dir, ids("p", 2), ids("c", serial), timeout);
     const total = rows(db);
     const integrity = String(db.prepare("pragma integrity_check").get()?.integrity_check);
     db.close();
