@@ -24,12 +24,11 @@ export async function pendingTimersAfter(fn: () => Promise<void>): Promise<numbe
   const track =
     (create: (...args: unknown[]) => Handle, repeats: boolean) =>
     (callback: unknown, ...rest: unknown[]): Handle => {
-      let handle: Handle;
       const wrapped = (...args: unknown[]): void => {
         if (!repeats) pending.delete(handle);
         (callback as (...a: unknown[]) => void)(...args);
       };
-      handle = create(wrapped, ...rest);
+      const handle = create(wrapped, ...rest);
       pending.add(handle);
       return handle;
     };
