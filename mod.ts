@@ -35,6 +35,7 @@ export {
 } from "./src/database.ts";
 export { QueueError, type QueueErrorCode, type QueueErrorOptions } from "./src/errors.ts";
 export { listQueues } from "./src/list_queues.ts";
+export type { Logger } from "./src/logger.ts";
 export type {
   DeadPage,
   Message,

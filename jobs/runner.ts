@@ -10,12 +10,9 @@ import { QueueError } from "../src/errors.ts";
 import type { QueueOps } from "../src/_ops.ts";
 import { checkInteger, checkName, checkPositive, show } from "../src/_validate.ts";
 import { decodeJob } from "./envelope.ts";
+import { describeError as describe, log, type Logger } from "../src/logger.ts";
 
-/** A logger: one method, like goqite's. Console and structured loggers fit. */
-export interface Logger {
-  /** Logs a message with structured fields. */
-  info(message: string, fields?: Record<string, unknown>): void;
-}
+export type { Logger };
 
 /** What a job function gets besides its body. */
 export interface JobContext {
@@ -229,10 +226,6 @@ function toBackoff(action: string, backoff: Backoff): (attempt: number) => numbe
     const delay = Math.min(max, base * 2 ** Math.max(0, attempt - 1));
     return Math.round(delay * (1 - jitter * Math.random()));
   };
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 /**
@@ -685,12 +678,7 @@ export class Runner {
   }
 
   #log(message: string, fields: Record<string, unknown>): void {
-    if (this.#logger === undefined) return;
-    try {
-      this.#logger.info(message, fields);
-    } catch {
-      // A broken logger must not stop the runner.
-    }
+    log(this.#logger, message, fields);
   }
 }
 
