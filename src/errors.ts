@@ -21,6 +21,8 @@
  * - `NOT_SET_UP`: the `goqite` table does not exist; call `setup(db)` first.
  * - `SCHEMA_MISMATCH`: a `goqite` table exists but is not goqite's.
  * - `UNSUPPORTED`: the SQLite library or driver lacks something qite needs.
+ * - `HTTP`: a qite server answered a client with an error status (see `HttpError`).
+ * - `NETWORK`: a client could not reach its server, or the answer was not qite's.
  * - `SQLITE`: any other SQLite error; see `sqliteCode` and `cause`.
  */
 export type QueueErrorCode =
@@ -38,6 +40,8 @@ export type QueueErrorCode =
   | "NOT_SET_UP"
   | "SCHEMA_MISMATCH"
   | "UNSUPPORTED"
+  | "HTTP"
+  | "NETWORK"
   | "SQLITE";
 
 /** Options for {@linkcode QueueError}. */

@@ -1,0 +1,113 @@
+/**
+ * The standalone qite server: every queue of one SQLite file over HTTP, in goqite's wire format.
+ *
+ * Run it with any of:
+ *
+ *     deno run -A http/cli.ts [flags]       (deno task serve)
+ *     bun http/cli.ts [flags]
+ *     node http/cli.ts [flags]              (Node ≥ 22.18, or 22.13 with --experimental-strip-types)
+ *
+ * Flags (each also read from the environment variable in brackets):
+ *
+ *     --db PATH          the SQLite file, created if missing [QITE_DB]          (./qite.db)
+ *     --port N           the TCP port, 0 for any free one [QITE_PORT or PORT]    (8080)
+ *     --host NAME        the interface; 0.0.0.0 for every one [QITE_HOST]        (127.0.0.1)
+ *     --timeout MS       every queue's visibility timeout [QITE_TIMEOUT]        (5000)
+ *     --max-receive N    every queue's maximum receive count [QITE_MAX_RECEIVE] (3)
+ *     --token SECRET     require "Authorization: Bearer SECRET" [QITE_TOKEN]    (none)
+ *
+ * It prints one line with its URL, and on SIGINT or SIGTERM stops accepting connections, ends
+ * long polls, answers the requests in flight, closes the database and exits with status 0.
+ *
+ * @module
+ */
+
+// deno-lint-ignore-file no-console
+import { parseArgs } from "node:util";
+import { onShutdownSignal } from "../src/runtime/serve.ts";
+import { serve } from "./server.ts";
+
+interface Env {
+  [name: string]: string | undefined;
+}
+const proc = (globalThis as unknown as {
+  process: { argv: string[]; env: Env; exit(code: number): never };
+}).process;
+
+const USAGE = "usage: qite-server [--db PATH] [--port N] [--host NAME] [--timeout MS] " +
+  "[--max-receive N] [--token SECRET]";
+
+function fail(message: string): never {
+  console.error(`qite: ${message}\n${USAGE}`);
+  return proc.exit(2);
+}
+
+function integer(name: string, value: string): number {
+  if (!/^[0-9]+$/.test(value)) fail(`--${name} must be a whole number: current value is ${value}`);
+  return Number(value);
+}
+
+let flags: Record<string, string | boolean | undefined>;
+try {
+  flags = parseArgs({
+    args: proc.argv.slice(2),
+    options: {
+      db: { type: "string" },
+      port: { type: "string" },
+      host: { type: "string" },
+      timeout: { type: "string" },
+      "max-receive": { type: "string" },
+      token: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  }).values;
+} catch (error) {
+  fail((error as Error).message);
+}
+if (flags.help) {
+  console.log(USAGE);
+  proc.exit(0);
+}
+const env = proc.env;
+const setting = (flag: string, ...names: string[]): string | undefined =>
+  (flags[flag] as string | undefined) ??
+    names.map((name) => env[name]).find((v) => v !== undefined);
+
+const db = setting("db", "QITE_DB") ?? "qite.db";
+const token = setting("token", "QITE_TOKEN");
+const timeout = setting("timeout", "QITE_TIMEOUT");
+const maxReceive = setting("max-receive", "QITE_MAX_RECEIVE");
+const server = await serve({
+  db,
+  port: integer("port", setting("port", "QITE_PORT", "PORT") ?? "8080"),
+  hostname: setting("host", "QITE_HOST") ?? "127.0.0.1",
+  ...(timeout === undefined ? {} : { timeout: integer("timeout", timeout) }),
+  ...(maxReceive === undefined ? {} : { maxReceive: integer("max-receive", maxReceive) }),
+  ...(token === undefined || token === "" ? {} : {
+    authorize: (request: Request) =>
+      request.headers.get("authorization") === `Bearer ${token}` ||
+      new Response("unauthorized\n", {
+        status: 401,
+        headers: { "www-authenticate": 'Bearer realm="qite"' },
+      }),
+  }),
+  logger: { info: (message, fields) => console.error(`qite: ${message}`, JSON.stringify(fields)) },
+}).catch((error: Error) => fail(`cannot start: ${error.message}`));
+
+console.log(
+  `qite: serving ${db} (${server.db.driver}, SQLite ${server.db.sqliteVersion}) at ` +
+    `${server.url}/queues/{name}`,
+);
+onShutdownSignal((signal) => {
+  console.log(`qite: ${signal}, shutting down`);
+  server.close().then(
+    () => {
+      console.log("qite: stopped");
+      proc.exit(0);
+    },
+    (error: Error) => {
+      console.error(`qite: shutdown failed: ${error.message}`);
+      proc.exit(1);
+    },
+  );
+});

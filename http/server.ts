@@ -1,0 +1,283 @@
+/**
+ * A standalone queue server: many named queues of one SQLite file over HTTP.
+ *
+ * @module
+ */
+
+import { Database, open, type SqliteHandle } from "../src/database.ts";
+import { listQueues } from "../src/list_queues.ts";
+import { Queue } from "../src/queue.ts";
+import { setup } from "../src/schema.ts";
+import { checkInteger, show } from "../src/_validate.ts";
+import { listen, type Listener } from "../src/runtime/serve.ts";
+import { goJson } from "./_wire.ts";
+import {
+  type Handler,
+  type HandlerContext,
+  handlerContext,
+  handleRequest,
+  type HandlerOptions,
+  type Route,
+} from "./handler.ts";
+
+/** Options for {@linkcode createRouter}. */
+export interface RouterOptions extends HandlerOptions {
+  /**
+   * The database: a {@linkcode Database}, a driver handle, or a file path. Given a path, the
+   * router opens it, creates the table if needed, and closes it on `close()`.
+   */
+  db: Database | SqliteHandle | string;
+  /**
+   * Every queue's visibility timeout, in milliseconds.
+   *
+   * @default {5000}
+   */
+  timeout?: number;
+  /**
+   * Every queue's maximum receive count.
+   *
+   * @default {3}
+   */
+  maxReceive?: number;
+}
+
+/** Serves every queue of one database under `/queues/{name}`. */
+export interface Router {
+  /** Answers a request. */
+  readonly fetch: Handler;
+  /** The database. */
+  readonly db: Database;
+  /** Closes the database if the router opened it. */
+  close(): void;
+  /** Same as `close()`. */
+  [Symbol.dispose](): void;
+}
+
+/** Queue names the router accepts: letters, digits and `_ . : -`, up to 128 characters. */
+const QUEUE_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
+const ROUTES: ReadonlySet<string> = new Set([
+  "",
+  "stats",
+  "peek",
+  "dead",
+  "dead/count",
+  "dead/redrive",
+  "purge",
+]);
+/** Queue objects kept for reuse; they hold no resources, so the oldest are simply dropped. */
+const MAX_CACHED_QUEUES = 1000;
+
+/**
+ * Creates a handler for every queue in one database: goqite's routes and qite's extensions at
+ * `/queues/{name}` (see {@linkcode createHandler}), `GET /queues` for the names of the queues
+ * that hold messages, and `GET /health`. A queue name is letters, digits and `_ . : -`, at most
+ * 128 characters; it is checked, never pasted into SQL.
+ *
+ * @param options The database, the queues' settings, and the handler's options.
+ * @returns The router.
+ * @throws {TypeError} If `db` is missing or an option has the wrong type.
+ * @throws {RangeError} If a number is out of range.
+ * @throws {QueueError} If `db` is a path that cannot be opened or set up.
+ *
+ * @example Two queues behind one handler
+ * ```ts
+ * import { createRouter } from "@qite/qite/http";
+ * import assert from "node:assert/strict";
+ *
+ * using router = createRouter({ db: ":memory:" });
+ * const body = JSON.stringify({ Message: { Body: btoa("hi") } });
+ * await router.fetch(new Request("http://x/queues/emails", { method: "POST", body }));
+ * await router.fetch(new Request("http://x/queues/sms", { method: "POST", body }));
+ * const response = await router.fetch(new Request("http://x/queues"));
+ * assert.deepEqual(await response.json(), { Queues: ["emails", "sms"] });
+ * ```
+ */
+export function createRouter(options: RouterOptions): Router {
+  const action = "create router";
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(
+      `Cannot ${action} as the options must be an object: current value is ${show(options)}`,
+    );
+  }
+  const { db: source, timeout = 5000, maxReceive = 3, ...handlerOptions } = options;
+  checkInteger(action, "timeout", timeout, 0);
+  checkInteger(action, "maxReceive", maxReceive, 1);
+  if (source === undefined || source === null || source === "") {
+    throw new TypeError(
+      `Cannot ${action} as 'db' must be a database, a SQLite handle or a path: current value is ${
+        show(source)
+      }`,
+    );
+  }
+  const owned = typeof source === "string";
+  const db = owned ? open(source) : Database.from(source);
+  try {
+    setup(db);
+  } catch (error) {
+    if (owned) db.close();
+    throw error;
+  }
+  // Validates the handler options once, with a throwaway queue.
+  const template = handlerContext(
+    new Queue({ db, name: "-", timeout, maxReceive }),
+    handlerOptions,
+  );
+  const contexts = new Map<string, HandlerContext>();
+  const contextFor = (name: string): HandlerContext => {
+    let context = contexts.get(name);
+    if (context === undefined) {
+      if (contexts.size >= MAX_CACHED_QUEUES) contexts.delete(contexts.keys().next().value!);
+      context = { ...template, queue: new Queue({ db, name, timeout, maxReceive }) };
+      contexts.set(name, context);
+    }
+    return context;
+  };
+  const route = async (request: Request): Promise<Response> => {
+    const segments = new URL(request.url).pathname.split("/").filter((s) => s !== "");
+    if (segments[0] === "health" && segments.length === 1) return plain(200, "ok");
+    if (segments[0] !== "queues") return plain(404, "not found: queues live at /queues/{name}");
+    if (segments.length === 1) {
+      if (request.method !== "GET") {
+        return plain(405, `method ${request.method} is not allowed here`, { allow: "GET" });
+      }
+      const refused = await refuse(template, request);
+      if (refused) return refused;
+      return new Response(goJson({ Queues: await listQueues(db) }), {
+        headers: { "content-type": "application/json" },
+      });
+    }
+    let name: string;
+    try {
+      name = decodeURIComponent(segments[1]!);
+    } catch {
+      name = "";
+    }
+    if (!QUEUE_NAME.test(name)) {
+      return plain(
+        400,
+        "the queue name must be 1 to 128 letters, digits or _ . : - (as in /queues/emails)",
+      );
+    }
+    const rest = segments.slice(2).join("/");
+    if (!ROUTES.has(rest)) return plain(404, `not found: no route ${JSON.stringify(rest)}`);
+    return handleRequest(contextFor(name), request, rest as Route);
+  };
+  const fetch = (request: Request): Promise<Response> =>
+    route(request).catch(() => plain(500, "internal server error"));
+  const close = (): void => {
+    if (owned) db.close();
+  };
+  return { fetch, db, close, [Symbol.dispose]: close };
+}
+
+/** Runs the authorization hook for a route that does not go through `handleRequest`. */
+async function refuse(context: HandlerContext, request: Request): Promise<Response | undefined> {
+  if (context.authorize === undefined) return undefined;
+  try {
+    const verdict = await context.authorize(request);
+    if (verdict instanceof Response) return verdict;
+    return verdict === true ? undefined : plain(403, "forbidden");
+  } catch {
+    return plain(500, "internal server error");
+  }
+}
+
+function plain(status: number, message: string, headers: Record<string, string> = {}): Response {
+  return new Response(`${message}\n`, {
+    status,
+    headers: { "content-type": "text/plain; charset=utf-8", ...headers },
+  });
+}
+
+/** Options for {@linkcode serve}. */
+export interface ServeOptions extends Omit<RouterOptions, "signal"> {
+  /**
+   * The TCP port; 0 picks a free one.
+   *
+   * @default {8080}
+   */
+  port?: number;
+  /**
+   * The interface to listen on; `"0.0.0.0"` listens on every interface.
+   *
+   * @default {"127.0.0.1"}
+   */
+  hostname?: string;
+}
+
+/** A running queue server. */
+export interface Server {
+  /** The base URL, e.g. `http://127.0.0.1:8080`. */
+  readonly url: string;
+  /** The port it listens on. */
+  readonly port: number;
+  /** The database it serves. */
+  readonly db: Database;
+  /**
+   * Shuts down gracefully: stops accepting connections, ends long polls (with 204, handing
+   * nothing out), waits for the requests in flight, then closes the database if it opened it.
+   */
+  close(): Promise<void>;
+  /** Same as `close()`, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Serves {@linkcode createRouter}'s routes over HTTP with the runtime's own server (`Deno.serve`,
+ * `Bun.serve` or `node:http`).
+ *
+ * @param options Where to listen, the database, and the router's options.
+ * @returns The running server, once it listens.
+ * @throws {TypeError} If an option has the wrong type.
+ * @throws {RangeError} If a number is out of range.
+ * @throws {QueueError} If the database cannot be opened or set up.
+ *
+ * @example A server on a free port
+ * ```ts
+ * import { serve } from "@qite/qite/http";
+ * import assert from "node:assert/strict";
+ *
+ * await using server = await serve({ db: ":memory:", port: 0 });
+ * const response = await fetch(`${server.url}/queues/emails`, {
+ *   method: "POST",
+ *   body: JSON.stringify({ Message: { Body: btoa("hello") } }),
+ * });
+ * assert.equal(response.status, 200);
+ * ```
+ */
+export async function serve(options: ServeOptions): Promise<Server> {
+  const { port = 8080, hostname = "127.0.0.1", ...routerOptions } = options ?? {};
+  checkInteger("serve", "port", port, 0, 65535);
+  if (typeof hostname !== "string" || hostname === "") {
+    throw new TypeError(
+      `Cannot serve as 'hostname' must be a non-empty string: current value is ${show(hostname)}`,
+    );
+  }
+  const shutdown = new AbortController();
+  const router = createRouter({ ...routerOptions, signal: shutdown.signal });
+  let listener: Listener;
+  try {
+    listener = await listen({ port, hostname, fetch: router.fetch });
+  } catch (error) {
+    router.close();
+    throw error;
+  }
+  const host = listener.hostname.includes(":") ? `[${listener.hostname}]` : listener.hostname;
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    closing ??= (async () => {
+      shutdown.abort();
+      try {
+        await listener.close();
+      } finally {
+        router.close();
+      }
+    })();
+  return {
+    url: `http://${host}:${listener.port}`,
+    port: listener.port,
+    db: router.db,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}

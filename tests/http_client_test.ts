@@ -1,0 +1,194 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Queue, QueueError } from "../mod.ts";
+import {
+  createClient,
+  createHandler,
+  type HandlerOptions,
+  HttpError,
+  type QueueClient,
+} from "../http/mod.ts";
+import { type Context, eachDriver, sleep, text } from "./_helpers.ts";
+
+/** A client talking to a handler directly, with `fetch` replaced by the handler. */
+function setUp(
+  { db, clock }: Context,
+  options: HandlerOptions = {},
+  timeout = 1000,
+): { queue: Queue; client: QueueClient } {
+  const queue = new Queue({ db, name: "q", timeout, clock: clock.fn });
+  const handler = createHandler(queue, options);
+  const client = createClient("http://queue.test/queues/q", { fetch: handler });
+  return { queue, client };
+}
+
+eachDriver("The client sends, receives and deletes like a local queue", async (ctx) => {
+  const { queue, client } = setUp(ctx);
+  const body = new Uint8Array([0, 255, 1, 254]);
+  const id = await client.send({ body, priority: 2 });
+  assert.match(id, /^m_[0-9a-f]{32}$/);
+  const message = await client.receive();
+  assert.ok(message);
+  assert.deepEqual(
+    { ...message, body: [...message.body] },
+    { id, body: [...body], received: 1, priority: 2 },
+  );
+  assert.equal(await client.receive(), undefined);
+  assert.equal(await client.delete(message), true);
+  assert.equal((await queue.stats()).total, 0);
+});
+
+eachDriver("The client's delays are milliseconds, as the queue's are", async (ctx) => {
+  const { client } = setUp(ctx);
+  await client.send({ body: "later", delay: 1500 });
+  ctx.clock.advance(1499);
+  assert.equal(await client.receive(), undefined);
+  ctx.clock.advance(1);
+  const message = await client.receive();
+  assert.equal(text(message!.body), "later");
+  assert.equal(await client.extend(message!, 2000), true);
+  ctx.clock.advance(1999);
+  assert.equal(await client.receive(), undefined);
+  ctx.clock.advance(1);
+  assert.equal((await client.receive())?.received, 2);
+});
+
+eachDriver("The client's fenced extend and delete return false for a stale delivery", async (
+  ctx,
+) => {
+  const { client } = setUp(ctx);
+  await client.send({ body: "contended" });
+  const a = (await client.receive())!;
+  ctx.clock.advance(1000);
+  const b = (await client.receive())!;
+  assert.equal(await client.extend(a, 5000), false);
+  assert.equal(await client.delete(a), false);
+  assert.equal(await client.extend(b, 5000), true);
+  assert.equal(await client.delete(b), true);
+  assert.equal(await client.delete(b.id), false, "a bare id that is gone reports false");
+});
+
+eachDriver("The client's batch operations answer per entry", async (ctx) => {
+  const { client } = setUp(ctx);
+  assert.deepEqual(await client.sendBatch([]), []);
+  const ids = await client.sendBatch([{ body: "a" }, { body: "b" }, { body: "c" }]);
+  const messages = await client.receiveBatch(2);
+  assert.deepEqual(messages.map((m) => m.id), ids.slice(0, 2));
+  assert.deepEqual(messages.map((m) => m.received), [1, 1]);
+  assert.deepEqual(await client.extendBatch([messages[0]!, "m_unknown"], 5000), [true, false]);
+  assert.deepEqual(await client.deleteBatch([...messages, ids[2]!]), [true, true, true]);
+  assert.deepEqual(await client.receiveBatch(5), []);
+});
+
+eachDriver("The client's receiveAndWait gets a message sent while it waits", async (ctx) => {
+  const { queue, client } = setUp(ctx);
+  const waiting = client.receiveAndWait({ signal: AbortSignal.timeout(10_000) });
+  await sleep(20);
+  await queue.send({ body: "hello" });
+  assert.equal(text((await waiting).body), "hello");
+  const batch = client.receiveBatchAndWait(10, { signal: AbortSignal.timeout(10_000) });
+  await sleep(20);
+  await queue.sendBatch([{ body: "x" }, { body: "y" }]);
+  assert.equal((await batch).length, 2);
+});
+
+eachDriver("The client's receiveAndWait rejects with the signal's reason and hides nothing", async (
+  ctx,
+) => {
+  const { queue, client } = setUp(ctx);
+  const controller = new AbortController();
+  const waiting = client.receiveAndWait({ signal: controller.signal });
+  await sleep(20);
+  controller.abort(new Error("stop waiting"));
+  await assert.rejects(waiting, /stop waiting/);
+  await queue.send({ body: "for the next one" });
+  assert.equal((await queue.receive())?.received, 1);
+});
+
+eachDriver("The client reads stats, peeks, and manages dead messages", async (ctx) => {
+  const queue = new Queue({
+    db: ctx.db,
+    name: "q",
+    maxReceive: 1,
+    timeout: 10,
+    clock: ctx.clock.fn,
+  });
+  const client = createClient("http://queue.test/", { fetch: createHandler(queue) });
+  await client.sendBatch([{ body: "a" }, { body: "b" }, { body: "c", delay: 60_000 }]);
+  ctx.clock.advance(5);
+  assert.deepEqual(await client.stats(), {
+    total: 3,
+    visible: 2,
+    inFlight: 0,
+    delayed: 1,
+    dead: 0,
+    oldestVisibleAge: 5,
+  });
+  const peeked = await client.peek({ limit: 5 });
+  assert.equal(peeked.length, 2);
+  assert.ok(peeked[0]!.created instanceof Date);
+  await client.receiveBatch(2);
+  ctx.clock.advance(10);
+  assert.equal(await client.countDead(), 2);
+  const page = await client.listDead({ limit: 1 });
+  assert.equal(page.messages.length, 1);
+  const next = await client.listDead({ limit: 1, cursor: page.cursor });
+  assert.notEqual(next.messages[0]!.id, page.messages[0]!.id);
+  assert.equal(await client.redrive(page.messages[0]!.id), 1);
+  assert.equal(await client.purgeDead(), 1);
+  assert.equal(await client.redrive(), 0);
+  assert.equal(await client.purge(), 2);
+});
+
+eachDriver("The client surfaces the server's error answers with their status and message", async (
+  ctx,
+) => {
+  const { client } = setUp(ctx, {
+    authorize: (request) => request.headers.get("authorization") === "Bearer ok",
+  });
+  await assert.rejects(client.receive(), (error) => {
+    assert.ok(error instanceof HttpError);
+    assert.ok(error instanceof QueueError);
+    assert.equal(error.code, "HTTP");
+    assert.equal(error.status, 403);
+    assert.match(error.message, /403: forbidden/);
+    return true;
+  });
+  const allowed = createClient("http://queue.test/", {
+    fetch: createHandler(new Queue({ db: ctx.db, name: "q" }), { maxBodySize: 3 }),
+    headers: { authorization: "Bearer ok" },
+  });
+  await assert.rejects(allowed.send({ body: "four" }), { name: "HttpError", status: 413 });
+});
+
+test("The client reports an unreachable server as a NETWORK error", async () => {
+  const client = createClient("http://queue.test/", {
+    fetch: () => Promise.reject(new TypeError("connection refused")),
+  });
+  await assert.rejects(client.send({ body: "x" }), (error) => {
+    assert.ok(error instanceof QueueError);
+    assert.equal(error.code, "NETWORK");
+    assert.match(String((error.cause as Error).message), /connection refused/);
+    return true;
+  });
+});
+
+eachDriver("The client refuses misuse before sending anything", async (ctx) => {
+  let requests = 0;
+  const handler = createHandler(new Queue({ db: ctx.db, name: "q" }));
+  const client = createClient("http://queue.test/", {
+    fetch: (request) => {
+      requests++;
+      return handler(request);
+    },
+  });
+  await assert.rejects(client.send({ body: 5 as unknown as string }), TypeError);
+  await assert.rejects(client.send({ body: "x", delay: -1 }), RangeError);
+  await assert.rejects(client.receiveBatch(0), RangeError);
+  await assert.rejects(client.extend("", 10), TypeError);
+  await assert.rejects(client.delete({ id: "m_1" } as never), TypeError);
+  assert.throws(() => createClient("ftp://x/"), TypeError);
+  assert.throws(() => createClient("not a url"), TypeError);
+  assert.throws(() => createClient("http://x/", { maxWait: 30_000 }), RangeError);
+  assert.equal(requests, 0);
+});
