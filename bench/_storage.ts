@@ -1,0 +1,78 @@
+/**
+ * Where a workload runs: a fresh database in memory or on a WAL file, with its settings.
+ *
+ * @module
+ */
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Database, open, setup, type Synchronous } from "../mod.ts";
+
+/** The storages every workload is measured on. */
+export const STORAGES = ["memory", "wal-normal", "wal-full"] as const;
+
+/** One of {@linkcode STORAGES}. */
+export type StorageName = typeof STORAGES[number];
+
+/** The drivers `open()` can be asked for. */
+export type OpenDriver = "node:sqlite" | "bun:sqlite";
+
+/** A fresh, set-up database for one trial; `close()` removes its file. */
+export interface Store {
+  readonly db: Database;
+  /** The file, or `""` in memory. */
+  readonly path: string;
+  readonly synchronous: Synchronous;
+  readonly driver: OpenDriver | undefined;
+  close(): void;
+}
+
+/** The settings a row of results reports. */
+export interface Settings {
+  readonly driver: string;
+  readonly sqliteVersion: string;
+  readonly journalMode: string;
+  readonly synchronous: string;
+}
+
+const SYNCHRONOUS = ["OFF", "NORMAL", "FULL", "EXTRA"];
+
+/** Opens a fresh database of `storage` with `driver` (the runtime's default when undefined). */
+export function openStore(storage: StorageName, driver: OpenDriver | undefined): Store {
+  const synchronous: Synchronous = storage === "wal-full" ? "FULL" : "NORMAL";
+  const dir = storage === "memory" ? "" : mkdtempSync(join(tmpdir(), "qite-bench-"));
+  const path = dir === "" ? "" : join(dir, "bench.db");
+  const db = open(
+    path || ":memory:",
+    driver === undefined ? { synchronous } : {
+      driver,
+      synchronous,
+    },
+  );
+  setup(db);
+  return {
+    db,
+    path,
+    synchronous,
+    driver,
+    close(): void {
+      db.close();
+      if (dir !== "") rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Reads the driver, SQLite version, journal mode and `synchronous` of `db`. */
+export function settingsOf(db: Database): Settings {
+  const pragma = (name: string): unknown => {
+    const row = db.prepare(`pragma ${name}`).get();
+    return row === undefined ? undefined : Object.values(row)[0];
+  };
+  return {
+    driver: db.driver,
+    sqliteVersion: db.sqliteVersion,
+    journalMode: String(pragma("journal_mode")),
+    synchronous: SYNCHRONOUS[Number(pragma("synchronous"))] ?? "unknown",
+  };
+}

@@ -1,0 +1,353 @@
+/**
+ * The workloads, shared by `queue_bench.ts` (`deno bench`) and `run.ts` (every runtime). Each
+ * prepares a fresh database untimed, and returns a trial whose `run()` is the timed part.
+ *
+ * @module
+ */
+
+import { Queue } from "../mod.ts";
+import type { Bindable, Row } from "../mod.ts";
+import { createJob, Runner } from "../jobs/mod.ts";
+import { buildSql } from "../src/_ops.ts";
+import { formatTime, newId } from "../src/_time.ts";
+import { fill, timeLiteral } from "./_fill.ts";
+import { startSender } from "./_spawn.ts";
+import { type OpenDriver, openStore, type StorageName, STORAGES, type Store } from "./_storage.ts";
+
+/** What a workload is run with. */
+export interface Context {
+  readonly storage: StorageName;
+  /** The driver to open; the runtime's default when undefined. */
+  readonly driver: OpenDriver | undefined;
+  /** Tiny sizes, for a smoke test. */
+  readonly smoke: boolean;
+}
+
+/** One timed run of a workload. */
+export interface Trial {
+  /** How many units (messages, jobs, wake-ups) `run()` handles. */
+  readonly units: number;
+  /** The store, for its settings. */
+  readonly store: Store;
+  /** The timed part; the wake-up workload returns each wake-up's latency in ms. */
+  run(): Promise<number[] | void>;
+  /** Untimed clean-up; checks that the work was done. */
+  close(): Promise<void>;
+}
+
+/** A workload. */
+export interface Workload {
+  /** A short stable key. */
+  readonly id: string;
+  /** What it does, for the tables. */
+  readonly title: string;
+  /** Workloads shown together (one `deno bench` group). */
+  readonly group: string;
+  /**
+   * The baseline this workload is compared with, in the same run: as a percentage of its
+   * units/s (`percent`), or as a multiple of its time per unit (`times`).
+   */
+  readonly versus?: { readonly id: string; readonly as: "percent" | "times" };
+  /** What is counted per second. */
+  readonly unit: "msg" | "job" | "wake-up";
+  /** Where it runs. */
+  readonly storages: readonly StorageName[];
+  /** Units per trial: in memory, on WAL with NORMAL, on WAL with FULL, and in smoke mode. */
+  readonly sizes: Sizes;
+  /** Prepares a trial of `units` units (see {@linkcode unitsOf}). */
+  prepare(context: Context, units: number): Promise<Trial>;
+}
+
+const QUEUE = "bench";
+const BODY = new TextEncoder().encode("yo");
+/** The queue's default `maxReceive` and `timeout`, which the raw workload writes as qite does. */
+const MAX_RECEIVE = 3;
+const TIMEOUT_MS = 5000;
+
+/** Units per trial: in memory, on WAL with NORMAL, on WAL with FULL, and in smoke mode. */
+export type Sizes = readonly [memory: number, normal: number, full: number, smoke: number];
+
+/** How many units a trial of `workload` handles in `context`. */
+export function unitsOf(workload: Workload, context: Context): number {
+  return context.smoke ? workload.sizes[3] : workload.sizes[STORAGES.indexOf(context.storage)]!;
+}
+
+function check(condition: boolean, what: string): asserts condition {
+  if (!condition) throw new Error(`Benchmark check failed: ${what}`);
+}
+
+function remaining(store: Store): number {
+  return Number(store.db.prepare("select count(*) as n from goqite").get()?.n);
+}
+
+/** A trial that, on close, stops `stop`, checks that `left` messages remain, and closes. */
+function trialOf(
+  store: Store,
+  units: number,
+  run: () => Promise<number[] | void>,
+  { left = 0, stop }: { left?: number; stop?: () => Promise<void> } = {},
+): Trial {
+  return {
+    units,
+    store,
+    run,
+    async close(): Promise<void> {
+      try {
+        await stop?.();
+        check(remaining(store) === left, `${left} messages are left in the table`);
+      } finally {
+        store.close();
+      }
+    },
+  };
+}
+
+/** 1. goqite's benchmark: send, receive, delete, one message at a time, through `Queue`. */
+const single: Workload = {
+  id: "single",
+  title: "send+receive+delete, Queue",
+  group: "single",
+  versus: { id: "raw", as: "percent" },
+  unit: "msg",
+  storages: STORAGES,
+  sizes: [20_000, 5_000, 1_000, 50],
+  prepare(context, units): Promise<Trial> {
+    const store = openStore(context.storage, context.driver);
+    const queue = new Queue({ db: store.db, name: QUEUE });
+    return Promise.resolve(trialOf(store, units, async (): Promise<void> => {
+      for (let i = 0; i < units; i++) {
+        await queue.send({ body: BODY });
+        const message = await queue.receive();
+        await queue.delete(message!);
+      }
+    }));
+  },
+};
+
+/** A native statement of node:sqlite or bun:sqlite, as the raw workloads use it. */
+interface NativeStatement {
+  run(...params: Bindable[]): unknown;
+  all(...params: Bindable[]): Row[];
+}
+
+/** Prepares `sql` on the driver's own handle, bypassing qite. */
+function prepareNative(store: Store, sql: string): NativeStatement {
+  return (store.db.native as { prepare(sql: string): NativeStatement }).prepare(sql);
+}
+
+/**
+ * 2. The limit: qite's three statements (its SQL text, its parameter values), prepared once on
+ * the driver's own handle, called with no qite code around them.
+ */
+const raw: Workload = {
+  id: "raw",
+  title: "send+receive+delete, raw SQL",
+  group: "single",
+  unit: "msg",
+  storages: STORAGES,
+  sizes: single.sizes,
+  prepare(context, units): Promise<Trial> {
+    const store = openStore(context.storage, context.driver);
+    const sql = buildSql(MAX_RECEIVE);
+    const insert = prepareNative(store, sql.send);
+    const receive = prepareNative(store, sql.receive(1));
+    const remove = prepareNative(store, sql.delete);
+    return Promise.resolve(trialOf(store, units, (): Promise<void> => {
+      for (let i = 0; i < units; i++) {
+        const created = formatTime(Date.now());
+        insert.run(newId(), created, created, QUEUE, BODY, created, 0);
+        const now = Date.now();
+        const row = receive.all(formatTime(now + TIMEOUT_MS), QUEUE, formatTime(now))[0];
+        remove.run(QUEUE, row!.id as string);
+      }
+      return Promise.resolve();
+    }));
+  },
+};
+
+const BATCH = 100;
+
+/** 3. Batches of 100: sendBatch, receiveBatch(100), deleteBatch. */
+const batch: Workload = {
+  id: "batch",
+  title: "batches of 100, Queue",
+  group: "batch",
+  versus: { id: "batch-raw", as: "percent" },
+  unit: "msg",
+  storages: STORAGES,
+  sizes: [50_000, 20_000, 10_000, 200],
+  prepare(context, units): Promise<Trial> {
+    const store = openStore(context.storage, context.driver);
+    const queue = new Queue({ db: store.db, name: QUEUE });
+    const messages = Array.from({ length: BATCH }, () => ({ body: BODY }));
+    return Promise.resolve(trialOf(store, units, async (): Promise<void> => {
+      for (let i = 0; i < units; i += BATCH) {
+        await queue.sendBatch(messages);
+        const received = await queue.receiveBatch(BATCH);
+        check(received.length === BATCH, "a whole batch was received");
+        await queue.deleteBatch(received);
+      }
+    }));
+  },
+};
+
+/**
+ * The limit for batches: the statements qite runs for sendBatch, receiveBatch(100) and
+ * deleteBatch (fenced, as given received messages), in the same transactions, on the driver's
+ * own handle.
+ */
+const batchRaw: Workload = {
+  id: "batch-raw",
+  title: "batches of 100, raw SQL",
+  group: "batch",
+  unit: "msg",
+  storages: STORAGES,
+  sizes: batch.sizes,
+  prepare(context, units): Promise<Trial> {
+    const store = openStore(context.storage, context.driver);
+    const sql = buildSql(MAX_RECEIVE);
+    const insert = prepareNative(store, sql.send);
+    const receive = prepareNative(store, sql.receive(BATCH));
+    const remove = prepareNative(store, sql.deleteFenced);
+    const begin = prepareNative(store, "begin immediate");
+    const commit = prepareNative(store, "commit");
+    return Promise.resolve(trialOf(store, units, (): Promise<void> => {
+      for (let i = 0; i < units; i += BATCH) {
+        begin.run();
+        const created = formatTime(Date.now());
+        for (let j = 0; j < BATCH; j++) {
+          insert.run(newId(), created, created, QUEUE, BODY, created, 0);
+        }
+        commit.run();
+        const now = Date.now();
+        const rows = receive.all(formatTime(now + TIMEOUT_MS), QUEUE, formatTime(now));
+        begin.run();
+        for (const row of rows) remove.run(QUEUE, row.id as string, row.received as number);
+        commit.run();
+      }
+      return Promise.resolve();
+    }));
+  },
+};
+
+/** The rows around the received ones in a large-table workload. */
+type Surroundings = "none" | "other-queues" | "dead-delayed";
+
+/** Fills a large table (untimed): `units` live messages of this queue, and the surroundings. */
+function fillLarge(store: Store, units: number, table: number, surroundings: Surroundings): void {
+  const past = Date.now() - 3_600_000;
+  const ready = { timeout: "created", received: "0" };
+  const mine = `'${QUEUE}'`;
+  store.db.transaction(() => {
+    if (surroundings === "other-queues") {
+      // goqite's index study: 100 000 messages over 10 queues, this one among them.
+      const queues = `case i % 10 when 0 then ${mine} else 'other' || (i % 10) end`;
+      fill(store.db, { count: table - units, queue: queues, createdAt: past, ...ready });
+    } else if (surroundings === "dead-delayed") {
+      const half = table / 2;
+      const dead = { timeout: "created", received: String(MAX_RECEIVE) };
+      const delayed = { timeout: timeLiteral(Date.now() + 86_400_000), received: "0" };
+      fill(store.db, { count: half, queue: mine, createdAt: past, ...dead });
+      fill(store.db, { count: half, queue: mine, createdAt: past + half, ...delayed });
+    }
+    fill(store.db, { count: units, queue: mine, createdAt: past + table, ...ready });
+  });
+}
+
+/**
+ * 4. Receive + delete, one message at a time, from a queue in a table of 100 000 rows: the
+ * messages spread over 10 queues, or this queue's newest live messages behind dead and delayed
+ * ones; and, as the baseline, from a table holding only the messages received.
+ */
+function largeTable(id: string, title: string, surroundings: Surroundings): Workload {
+  return {
+    id,
+    title,
+    group: "large",
+    ...(id === "small" ? {} : { versus: { id: "small", as: "times" } }),
+    unit: "msg",
+    storages: STORAGES,
+    sizes: [5_000, 2_000, 500, 50],
+    prepare(context, units): Promise<Trial> {
+      const store = openStore(context.storage, context.driver);
+      fillLarge(store, units, context.smoke ? 1_000 : 100_000, surroundings);
+      const queue = new Queue({ db: store.db, name: QUEUE });
+      const left = remaining(store) - units;
+      return Promise.resolve(trialOf(store, units, async (): Promise<void> => {
+        for (let i = 0; i < units; i++) {
+          const message = await queue.receive();
+          check(message !== undefined, "a live message was received");
+          await queue.delete(message);
+        }
+      }, { left }));
+    },
+  };
+}
+
+/** 5. The job runner draining no-op jobs, created untimed in one transaction. */
+const runner: Workload = {
+  id: "runner",
+  title: "job runner drain, no-op jobs",
+  group: "runner",
+  unit: "job",
+  storages: STORAGES,
+  sizes: [20_000, 20_000, 20_000, 200],
+  prepare(context, units): Promise<Trial> {
+    const store = openStore(context.storage, context.driver);
+    const queue = new Queue({ db: store.db, name: QUEUE, timeout: 30_000 });
+    queue.transaction((tx) => {
+      for (let i = 0; i < units; i++) createJob(tx, "noop", BODY);
+    });
+    return Promise.resolve(trialOf(store, units, async (): Promise<void> => {
+      const stop = new AbortController();
+      const jobs = new Runner({ queue });
+      let done = 0;
+      jobs.register("noop", (): void => {
+        if (++done === units) stop.abort();
+      });
+      await jobs.start({ signal: stop.signal });
+      check(done === units, "every job ran once");
+    }));
+  },
+};
+
+/** 6. Wake-up latency: another process sends, `receiveAndWait` here receives. */
+const wakeup: Workload = {
+  id: "wakeup",
+  title: "wake-up from another process",
+  group: "wakeup",
+  unit: "wake-up",
+  storages: ["wal-normal", "wal-full"],
+  sizes: [0, 200, 200, 5],
+  async prepare(context, units): Promise<Trial> {
+    const store = openStore(context.storage, context.driver);
+    const queue = new Queue({ db: store.db, name: QUEUE });
+    const sender = await startSender(store, QUEUE);
+    const decoder = new TextDecoder();
+    return trialOf(store, units, async (): Promise<number[]> => {
+      const latencies: number[] = [];
+      for (let i = 0; i < units; i++) {
+        const waiting = queue.receiveAndWait({ signal: AbortSignal.timeout(10_000) });
+        sender.go();
+        const message = await waiting;
+        const received = performance.timeOrigin + performance.now();
+        latencies.push(received - Number(decoder.decode(message.body)));
+        await queue.delete(message);
+      }
+      return latencies;
+    }, { stop: sender.close });
+  },
+};
+
+/** Every workload, in the order the tables show them. */
+export const WORKLOADS: readonly Workload[] = [
+  raw,
+  single,
+  batchRaw,
+  batch,
+  largeTable("small", "receive+delete, small table", "none"),
+  largeTable("other-queues", "… 100k rows over 10 queues", "other-queues"),
+  largeTable("dead-delayed", "… 100k dead/delayed rows", "dead-delayed"),
+  runner,
+  wakeup,
+];

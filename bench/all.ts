@@ -1,0 +1,92 @@
+/**
+ * Runs `run.ts` on Deno, Bun and Node 24, one after the other, and prints their results side by
+ * side. Bun and Node come through npx (pinned versions) unless QITE_BUN / QITE_NODE name an
+ * executable, as in `tests/_run.ts`.
+ *
+ * Usage: deno run -A bench/all.ts [deno|bun|node ...] [run.ts options, e.g. --smoke --runs 7]
+ *
+ * With `--json`, prints every runtime's report as one JSON array instead of the table.
+ *
+ * @module
+ */
+
+// deno-lint-ignore-file no-console
+
+import type { Report, Result } from "./_report.ts";
+import { note } from "./_report.ts";
+import { rate, table } from "./_table.ts";
+
+const BUN_VERSION = "1.4.5";
+const NODE_VERSION = "24.21.0";
+
+const root = new URL("..", import.meta.url).pathname;
+
+function npx(spec: string, override: string | undefined): string[] {
+  return override ? [override] : ["npx", "-y", spec];
+}
+
+const commands: Record<string, string[]> = {
+  deno: [Deno.execPath(), "run", "-A", "bench/run.ts"],
+  bun: [...npx(`bun@${BUN_VERSION}`, Deno.env.get("QITE_BUN")), "bench/run.ts"],
+  node: [...npx(`node@${NODE_VERSION}`, Deno.env.get("QITE_NODE")), "bench/run.ts"],
+};
+
+const named = Deno.args.filter((arg) => arg in commands);
+const passed = Deno.args.filter((arg) => !(arg in commands));
+const json = passed.includes("--json");
+const options = passed.filter((arg) => arg !== "--json");
+const runtimes = named.length > 0 ? named : Object.keys(commands);
+
+/** Runs `run.ts --json` on one runtime; its progress goes to our standard error. */
+async function report(runtime: string): Promise<Report> {
+  const command = [...commands[runtime]!, ...options, "--json"];
+  console.error(`\n=== ${runtime}: ${command.join(" ")}`);
+  const { code, stdout } = await new Deno.Command(command[0]!, {
+    args: command.slice(1),
+    cwd: root,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (code !== 0) throw new Error(`${runtime} exited with ${code}`);
+  return JSON.parse(new TextDecoder().decode(stdout));
+}
+
+const reports: Report[] = [];
+for (const runtime of runtimes) reports.push(await report(runtime));
+
+if (json) {
+  console.log(JSON.stringify(reports, null, 2));
+} else {
+  const key = (result: Result): string => `${result.workload} ${result.storage}`;
+  const first = new Map<string, Result>();
+  for (const { results } of reports) {
+    for (const result of results) if (!first.has(key(result))) first.set(key(result), result);
+  }
+  const cell = (report: Report, row: Result): string[] => {
+    const result = report.results.find((candidate) => key(candidate) === key(row));
+    return result === undefined ? ["—", ""] : [`${rate(result.perSecond)}`, note(result)];
+  };
+  console.log("\nqite bench, side by side (units/s, medians; the comparison is within each run)\n");
+  for (const { runtime, runtimeVersion, results } of reports) {
+    const { driver, sqliteVersion } = results[0] ?? { driver: "?", sqliteVersion: "?" };
+    console.log(`${runtime} ${runtimeVersion}: ${driver}, SQLite ${sqliteVersion}`);
+  }
+  console.log();
+  console.log(table(
+    [
+      "workload",
+      "storage",
+      "journal/sync",
+      "unit",
+      ...reports.flatMap(({ runtime }) => [` ${runtime}`, "compared"]),
+    ],
+    [...first.values()].map((row) => [
+      row.title,
+      row.storage,
+      `${row.journalMode}/${row.synchronous}`,
+      row.unit,
+      ...reports.flatMap((report) => cell(report, row)),
+    ]),
+  ));
+}
