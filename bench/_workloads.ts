@@ -21,6 +21,10 @@ export interface Context {
   readonly driver: OpenDriver | undefined;
   /** Tiny sizes, for a smoke test. */
   readonly smoke: boolean;
+  /** An experiment's change to the filled database, made before the timed part (`levers.ts`). */
+  readonly tweak?: (store: Store) => void;
+  /** The job runner's `prefetch` (`levers.ts`); its default when undefined. */
+  readonly prefetch?: number;
 }
 
 /** One timed run of a workload. */
@@ -80,13 +84,18 @@ function remaining(store: Store): number {
   return Number(store.db.prepare("select count(*) as n from goqite").get()?.n);
 }
 
-/** A trial that, on close, stops `stop`, checks that `left` messages remain, and closes. */
+/**
+ * A trial, once `context`'s tweak is applied; on close, it stops `stop`, checks that `left`
+ * messages remain, and closes the store.
+ */
 function trialOf(
+  context: Context,
   store: Store,
   units: number,
   run: () => Promise<number[] | void>,
   { left = 0, stop }: { left?: number; stop?: () => Promise<void> } = {},
 ): Trial {
+  context.tweak?.(store);
   return {
     units,
     store,
@@ -114,7 +123,7 @@ const single: Workload = {
   prepare(context, units): Promise<Trial> {
     const store = openStore(context.storage, context.driver);
     const queue = new Queue({ db: store.db, name: QUEUE });
-    return Promise.resolve(trialOf(store, units, async (): Promise<void> => {
+    return Promise.resolve(trialOf(context, store, units, async (): Promise<void> => {
       for (let i = 0; i < units; i++) {
         await queue.send({ body: BODY });
         const message = await queue.receive();
@@ -152,7 +161,7 @@ const raw: Workload = {
     const insert = prepareNative(store, sql.send);
     const receive = prepareNative(store, sql.receive(1));
     const remove = prepareNative(store, sql.delete);
-    return Promise.resolve(trialOf(store, units, (): Promise<void> => {
+    return Promise.resolve(trialOf(context, store, units, (): Promise<void> => {
       for (let i = 0; i < units; i++) {
         const created = formatTime(Date.now());
         insert.run(newId(), created, created, QUEUE, BODY, created, 0);
@@ -180,7 +189,7 @@ const batch: Workload = {
     const store = openStore(context.storage, context.driver);
     const queue = new Queue({ db: store.db, name: QUEUE });
     const messages = Array.from({ length: BATCH }, () => ({ body: BODY }));
-    return Promise.resolve(trialOf(store, units, async (): Promise<void> => {
+    return Promise.resolve(trialOf(context, store, units, async (): Promise<void> => {
       for (let i = 0; i < units; i += BATCH) {
         await queue.sendBatch(messages);
         const received = await queue.receiveBatch(BATCH);
@@ -211,7 +220,7 @@ const batchRaw: Workload = {
     const remove = prepareNative(store, sql.deleteFenced);
     const begin = prepareNative(store, "begin immediate");
     const commit = prepareNative(store, "commit");
-    return Promise.resolve(trialOf(store, units, (): Promise<void> => {
+    return Promise.resolve(trialOf(context, store, units, (): Promise<void> => {
       for (let i = 0; i < units; i += BATCH) {
         begin.run();
         const created = formatTime(Date.now());
@@ -273,7 +282,7 @@ function largeTable(id: string, title: string, surroundings: Surroundings): Work
       fillLarge(store, units, context.smoke ? 1_000 : 100_000, surroundings);
       const queue = new Queue({ db: store.db, name: QUEUE });
       const left = remaining(store) - units;
-      return Promise.resolve(trialOf(store, units, async (): Promise<void> => {
+      return Promise.resolve(trialOf(context, store, units, async (): Promise<void> => {
         for (let i = 0; i < units; i++) {
           const message = await queue.receive();
           check(message !== undefined, "a live message was received");
@@ -298,9 +307,12 @@ const runner: Workload = {
     queue.transaction((tx) => {
       for (let i = 0; i < units; i++) createJob(tx, "noop", BODY);
     });
-    return Promise.resolve(trialOf(store, units, async (): Promise<void> => {
+    return Promise.resolve(trialOf(context, store, units, async (): Promise<void> => {
       const stop = new AbortController();
-      const jobs = new Runner({ queue });
+      const jobs = new Runner({
+        queue,
+        ...(context.prefetch === undefined ? {} : { prefetch: context.prefetch }),
+      });
       let done = 0;
       jobs.register("noop", (): void => {
         if (++done === units) stop.abort();
@@ -324,7 +336,7 @@ const wakeup: Workload = {
     const queue = new Queue({ db: store.db, name: QUEUE });
     const sender = await startSender(store, QUEUE);
     const decoder = new TextDecoder();
-    return trialOf(store, units, async (): Promise<number[]> => {
+    return trialOf(context, store, units, async (): Promise<number[]> => {
       const latencies: number[] = [];
       for (let i = 0; i < units; i++) {
         const waiting = queue.receiveAndWait({ signal: AbortSignal.timeout(10_000) });

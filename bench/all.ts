@@ -5,7 +5,8 @@
  *
  * Usage: deno run -A bench/all.ts [deno|bun|node ...] [run.ts options, e.g. --smoke --runs 7]
  *
- * With `--json`, prints every runtime's report as one JSON array instead of the table.
+ * With `--json`, prints every runtime's report as one JSON array instead of the table;
+ * `--from file.json` prints the table of such a saved array without running anything.
  *
  * @module
  */
@@ -31,8 +32,11 @@ const commands: Record<string, string[]> = {
   node: [...npx(`node@${NODE_VERSION}`, Deno.env.get("QITE_NODE")), "bench/run.ts"],
 };
 
-const named = Deno.args.filter((arg) => arg in commands);
-const passed = Deno.args.filter((arg) => !(arg in commands));
+const from = Deno.args.indexOf("--from");
+const saved = from < 0 ? undefined : Deno.args[from + 1];
+const args = from < 0 ? Deno.args : Deno.args.toSpliced(from, 2);
+const named = args.filter((arg) => arg in commands);
+const passed = args.filter((arg) => !(arg in commands));
 const json = passed.includes("--json");
 const options = passed.filter((arg) => arg !== "--json");
 const runtimes = named.length > 0 ? named : Object.keys(commands);
@@ -52,8 +56,8 @@ async function report(runtime: string): Promise<Report> {
   return JSON.parse(new TextDecoder().decode(stdout));
 }
 
-const reports: Report[] = [];
-for (const runtime of runtimes) reports.push(await report(runtime));
+const reports: Report[] = saved === undefined ? [] : JSON.parse(Deno.readTextFileSync(saved));
+if (saved === undefined) { for (const runtime of runtimes) reports.push(await report(runtime)); }
 
 if (json) {
   console.log(JSON.stringify(reports, null, 2));

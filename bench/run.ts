@@ -25,21 +25,11 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { median, percentile } from "./_stats.ts";
 import { runtimeInfo } from "./_runtime.ts";
-import {
-  type OpenDriver,
-  type Settings,
-  settingsOf,
-  type StorageName,
-  STORAGES,
-} from "./_storage.ts";
+import { type OpenDriver, type Settings, type StorageName, STORAGES } from "./_storage.ts";
 import { note, type Report, type Result } from "./_report.ts";
 import { figure, rate, table } from "./_table.ts";
+import { ratio, type Sample, trial } from "./_trial.ts";
 import { type Context, unitsOf, type Workload, WORKLOADS } from "./_workloads.ts";
-
-interface Sample {
-  readonly seconds: number;
-  readonly latencies: number[];
-}
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -65,22 +55,6 @@ const workloads = WORKLOADS.filter((workload) => only?.includes(workload.id) ?? 
 if (only && workloads.length !== only.length) throw new RangeError(`unknown workload in ${only}`);
 
 const runtime = runtimeInfo();
-
-/** Prepares, times and closes one trial; returns the settings it saw and the sample. */
-async function trial(workload: Workload, context: Context): Promise<[Settings, Sample]> {
-  const prepared = await workload.prepare(context, unitsOf(workload, context));
-  const settings = settingsOf(prepared.store.db);
-  const started = performance.now();
-  const latencies = await prepared.run();
-  const seconds = (performance.now() - started) / 1000;
-  await prepared.close();
-  return [settings, { seconds: seconds / prepared.units, latencies: latencies ?? [] }];
-}
-
-/** The median over the runs of `a`'s time per unit divided by `b`'s. */
-function ratio(a: readonly Sample[], b: readonly Sample[]): number {
-  return median(a.map((sample, i) => sample.seconds / b[i]!.seconds));
-}
 
 /** A result's comparison: with its baseline, or, for wake-ups, the latency percentiles. */
 function compared(

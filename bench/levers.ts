@@ -1,0 +1,111 @@
+/**
+ * What bounds the batch and job-runner workloads: each run again with one thing changed, by
+ * turns with the unchanged one, on a WAL file. These are experiments, not qite's behaviour:
+ * dropping goqite's trigger or qite's indexes breaks guarantees, and time-ordered ids or a
+ * larger prefetch would be design changes. Runs unchanged on Deno, Bun and Node:
+ *
+ * ```sh
+ * deno run -A bench/levers.ts [--runs N] [--storage wal-normal] [--smoke]
+ * bun bench/levers.ts
+ * node bench/levers.ts
+ * ```
+ *
+ * @module
+ */
+
+// deno-lint-ignore-file no-console
+
+import process from "node:process";
+import { parseArgs } from "node:util";
+import { runtimeInfo } from "./_runtime.ts";
+import { median } from "./_stats.ts";
+import type { StorageName, Store } from "./_storage.ts";
+import { figure, rate, table } from "./_table.ts";
+import { ratio, type Sample, trial } from "./_trial.ts";
+import { type Context, WORKLOADS } from "./_workloads.ts";
+
+/** A workload with one thing changed. */
+interface Lever {
+  readonly workload: string;
+  readonly change: string;
+  readonly tweak?: (store: Store) => void;
+  readonly prefetch?: number;
+}
+
+const LEVERS: readonly Lever[] = [
+  { workload: "batch-raw", change: "none" },
+  {
+    workload: "batch-raw",
+    change: "without goqite's trigger",
+    tweak: (store): void => store.db.exec("drop trigger goqite_updated_timestamp"),
+  },
+  {
+    workload: "batch-raw",
+    change: "without qite's two indexes",
+    tweak: (store): void => store.db.exec("drop index qite_fresh_idx; drop index qite_other_idx"),
+  },
+  { workload: "runner", change: "none" },
+  { workload: "runner", change: "prefetch 500 (default 100)", prefetch: 500 },
+  {
+    workload: "runner",
+    change: "time-ordered ids (ms, then a counter)",
+    tweak: (store): void =>
+      store.db.exec(`update goqite set id = 'm_' || printf('%012x%020x', ${Date.now()}, rowid)`),
+  },
+  {
+    workload: "runner",
+    change: "wal_autocheckpoint 10000 (default 1000)",
+    tweak: (store): void => store.db.exec("pragma wal_autocheckpoint = 10000"),
+  },
+];
+
+const { values } = parseArgs({
+  args: process.argv.slice(2),
+  options: {
+    runs: { type: "string" },
+    storage: { type: "string", default: "wal-normal" },
+    smoke: { type: "boolean", default: false },
+  },
+});
+const smoke = values.smoke === true;
+const runs = values.runs === undefined ? (smoke ? 1 : 5) : Number(values.runs);
+const storage = values.storage as StorageName;
+
+const samples = new Map<Lever, Sample[]>(LEVERS.map((lever) => [lever, []]));
+for (let run = 1; run <= runs; run++) {
+  for (const lever of run % 2 === 1 ? LEVERS : [...LEVERS].reverse()) {
+    console.error(`run ${run}/${runs} ${lever.workload}: ${lever.change}`);
+    const workload = WORKLOADS.find((candidate) => candidate.id === lever.workload)!;
+    const context: Context = {
+      storage,
+      driver: undefined,
+      smoke,
+      ...(lever.tweak === undefined ? {} : { tweak: lever.tweak }),
+      ...(lever.prefetch === undefined ? {} : { prefetch: lever.prefetch }),
+    };
+    const [, sample] = await trial(workload, context);
+    samples.get(lever)!.push(sample);
+  }
+}
+
+const runtime = runtimeInfo();
+console.log(`\nqite levers: ${runtime.name} ${runtime.version}, ${storage}, medians of ${runs}\n`);
+console.log(table(
+  ["workload", "change", " units/s", " vs none"],
+  LEVERS.map((lever) => {
+    const mine = samples.get(lever)!;
+    const none = [...samples].find(([other]) =>
+      other.workload === lever.workload && other.change === "none"
+    )![1];
+    return [
+      lever.workload,
+      lever.change,
+      rate(
+        1 / median(mine.map((sample) =>
+          sample.seconds
+        )),
+      ),
+      `${figure(100 / ratio(mine, none))} %`,
+    ];
+  }),
+));
