@@ -1,12 +1,15 @@
 /**
- * One timed trial of a workload, and the comparison of two workloads' trials run by turns.
+ * Timing trials. The workloads compared with each other (a group) take turns: their trials are
+ * prepared together, then run a tenth at a time, one after the other (forwards, then
+ * backwards), so that a baseline and what is compared with it see the same moments of a
+ * shared, noisy machine.
  *
  * @module
  */
 
 import { median } from "./_stats.ts";
 import { type Settings, settingsOf } from "./_storage.ts";
-import { type Context, unitsOf, type Workload } from "./_workloads.ts";
+import { type Context, type Trial, unitsOf, type Workload } from "./_workloads.ts";
 
 /** What one trial measured. */
 export interface Sample {
@@ -16,15 +19,50 @@ export interface Sample {
   readonly latencies: number[];
 }
 
-/** Prepares, times and closes one trial; returns the settings it saw and the sample. */
-export async function trial(workload: Workload, context: Context): Promise<[Settings, Sample]> {
-  const prepared = await workload.prepare(context, unitsOf(workload, context));
-  const settings = settingsOf(prepared.store.db);
-  const started = performance.now();
-  const latencies = await prepared.run();
-  const seconds = (performance.now() - started) / 1000;
-  await prepared.close();
-  return [settings, { seconds: seconds / prepared.units, latencies: latencies ?? [] }];
+/** A workload and what it runs with. */
+export interface Entry {
+  readonly workload: Workload;
+  readonly context: Context;
+}
+
+/** How many parts a trial is run in, when its whole group can be run in parts. */
+const PARTS = 10;
+
+/**
+ * Prepares one trial of each entry, runs them by turns, closes them, and returns the settings
+ * each saw and its sample, in the order of `entries`.
+ */
+export async function measure(entries: readonly Entry[]): Promise<[Settings, Sample][]> {
+  const trials: Trial[] = [];
+  try {
+    for (const { workload, context } of entries) {
+      trials.push(await workload.prepare(context, unitsOf(workload, context)));
+    }
+    const parts = entries.some(({ workload, context }) => workload.whole || context.smoke)
+      ? 1
+      : PARTS;
+    const seconds = trials.map(() => 0);
+    const latencies = trials.map((): number[] => []);
+    for (let part = 0; part < parts; part++) {
+      const order = trials.map((_, i) => i);
+      for (const i of part % 2 === 0 ? order : order.reverse()) {
+        const trial = trials[i]!;
+        const count = Math.floor(trial.units * (part + 1) / parts) -
+          Math.floor(trial.units * part / parts);
+        const started = performance.now();
+        const measured = await trial.run(count);
+        seconds[i]! += (performance.now() - started) / 1000;
+        if (measured) latencies[i]!.push(...measured);
+      }
+    }
+    const settings = trials.map((trial) => settingsOf(trial.store.db));
+    return trials.map((trial, i) => [
+      settings[i]!,
+      { seconds: seconds[i]! / trial.units, latencies: latencies[i]! },
+    ]);
+  } finally {
+    for (const trial of trials) await trial.close();
+  }
 }
 
 /** The median over the runs of `a`'s time per unit divided by `b`'s. */

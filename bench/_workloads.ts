@@ -1,6 +1,8 @@
 /**
  * The workloads, shared by `queue_bench.ts` (`deno bench`) and `run.ts` (every runtime). Each
- * prepares a fresh database untimed, and returns a trial whose `run()` is the timed part.
+ * prepares a fresh database untimed, and returns a trial whose `run(count)` calls are the timed
+ * part: a trial can be run in parts, so that the workloads compared with each other can take
+ * turns (see `_trial.ts`).
  *
  * @module
  */
@@ -29,12 +31,12 @@ export interface Context {
 
 /** One timed run of a workload. */
 export interface Trial {
-  /** How many units (messages, jobs, wake-ups) `run()` handles. */
+  /** How many units (messages, jobs, wake-ups) the trial handles in all. */
   readonly units: number;
   /** The store, for its settings. */
   readonly store: Store;
   /** The timed part; the wake-up workload returns each wake-up's latency in ms. */
-  run(): Promise<number[] | void>;
+  run(count: number): Promise<number[] | void>;
   /** Untimed clean-up; checks that the work was done. */
   close(): Promise<void>;
 }
@@ -56,6 +58,8 @@ export interface Workload {
   readonly unit: "msg" | "job" | "wake-up";
   /** Where it runs. */
   readonly storages: readonly StorageName[];
+  /** Its trial runs in one part only (one call of `run(units)`). */
+  readonly whole?: boolean;
   /** Units per trial: in memory, on WAL with NORMAL, on WAL with FULL, and in smoke mode. */
   readonly sizes: Sizes;
   /** Prepares a trial of `units` units (see {@linkcode unitsOf}). */
@@ -92,7 +96,7 @@ function trialOf(
   context: Context,
   store: Store,
   units: number,
-  run: () => Promise<number[] | void>,
+  run: (count: number) => Promise<number[] | void>,
   { left = 0, stop }: { left?: number; stop?: () => Promise<void> } = {},
 ): Trial {
   context.tweak?.(store);
@@ -123,8 +127,8 @@ const single: Workload = {
   prepare(context, units): Promise<Trial> {
     const store = openStore(context.storage, context.driver);
     const queue = new Queue({ db: store.db, name: QUEUE });
-    return Promise.resolve(trialOf(context, store, units, async (): Promise<void> => {
-      for (let i = 0; i < units; i++) {
+    return Promise.resolve(trialOf(context, store, units, async (count): Promise<void> => {
+      for (let i = 0; i < count; i++) {
         await queue.send({ body: BODY });
         const message = await queue.receive();
         await queue.delete(message!);
@@ -161,8 +165,8 @@ const raw: Workload = {
     const insert = prepareNative(store, sql.send);
     const receive = prepareNative(store, sql.receive(1));
     const remove = prepareNative(store, sql.delete);
-    return Promise.resolve(trialOf(context, store, units, (): Promise<void> => {
-      for (let i = 0; i < units; i++) {
+    return Promise.resolve(trialOf(context, store, units, (count): Promise<void> => {
+      for (let i = 0; i < count; i++) {
         const created = formatTime(Date.now());
         insert.run(newId(), created, created, QUEUE, BODY, created, 0);
         const now = Date.now();
@@ -189,8 +193,9 @@ const batch: Workload = {
     const store = openStore(context.storage, context.driver);
     const queue = new Queue({ db: store.db, name: QUEUE });
     const messages = Array.from({ length: BATCH }, () => ({ body: BODY }));
-    return Promise.resolve(trialOf(context, store, units, async (): Promise<void> => {
-      for (let i = 0; i < units; i += BATCH) {
+    return Promise.resolve(trialOf(context, store, units, async (count): Promise<void> => {
+      check(count % BATCH === 0, "a part is whole batches");
+      for (let i = 0; i < count; i += BATCH) {
         await queue.sendBatch(messages);
         const received = await queue.receiveBatch(BATCH);
         check(received.length === BATCH, "a whole batch was received");
@@ -220,8 +225,9 @@ const batchRaw: Workload = {
     const remove = prepareNative(store, sql.deleteFenced);
     const begin = prepareNative(store, "begin immediate");
     const commit = prepareNative(store, "commit");
-    return Promise.resolve(trialOf(context, store, units, (): Promise<void> => {
-      for (let i = 0; i < units; i += BATCH) {
+    return Promise.resolve(trialOf(context, store, units, (count): Promise<void> => {
+      check(count % BATCH === 0, "a part is whole batches");
+      for (let i = 0; i < count; i += BATCH) {
         begin.run();
         const created = formatTime(Date.now());
         for (let j = 0; j < BATCH; j++) {
@@ -282,8 +288,8 @@ function largeTable(id: string, title: string, surroundings: Surroundings): Work
       fillLarge(store, units, context.smoke ? 1_000 : 100_000, surroundings);
       const queue = new Queue({ db: store.db, name: QUEUE });
       const left = remaining(store) - units;
-      return Promise.resolve(trialOf(context, store, units, async (): Promise<void> => {
-        for (let i = 0; i < units; i++) {
+      return Promise.resolve(trialOf(context, store, units, async (count): Promise<void> => {
+        for (let i = 0; i < count; i++) {
           const message = await queue.receive();
           check(message !== undefined, "a live message was received");
           await queue.delete(message);
@@ -300,6 +306,7 @@ const runner: Workload = {
   group: "runner",
   unit: "job",
   storages: STORAGES,
+  whole: true,
   sizes: [20_000, 20_000, 20_000, 200],
   prepare(context, units): Promise<Trial> {
     const store = openStore(context.storage, context.driver);
@@ -336,9 +343,9 @@ const wakeup: Workload = {
     const queue = new Queue({ db: store.db, name: QUEUE });
     const sender = await startSender(store, QUEUE);
     const decoder = new TextDecoder();
-    return trialOf(context, store, units, async (): Promise<number[]> => {
+    return trialOf(context, store, units, async (count): Promise<number[]> => {
       const latencies: number[] = [];
-      for (let i = 0; i < units; i++) {
+      for (let i = 0; i < count; i++) {
         const waiting = queue.receiveAndWait({ signal: AbortSignal.timeout(10_000) });
         sender.go();
         const message = await waiting;

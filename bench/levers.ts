@@ -1,6 +1,6 @@
 /**
  * What bounds the batch and job-runner workloads: each run again with one thing changed, by
- * turns with the unchanged one, on a WAL file. These are experiments, not qite's behaviour:
+ * turns with the unchanged one (see `_trial.ts`), on a WAL file. These are experiments, not qite's behaviour:
  * dropping goqite's trigger or qite's indexes breaks guarantees, and time-ordered ids or a
  * larger prefetch would be design changes. Runs unchanged on Deno, Bun and Node:
  *
@@ -21,8 +21,8 @@ import { runtimeInfo } from "./_runtime.ts";
 import { median } from "./_stats.ts";
 import type { StorageName, Store } from "./_storage.ts";
 import { figure, rate, table } from "./_table.ts";
-import { ratio, type Sample, trial } from "./_trial.ts";
-import { type Context, WORKLOADS } from "./_workloads.ts";
+import { measure, ratio, type Sample } from "./_trial.ts";
+import { WORKLOADS } from "./_workloads.ts";
 
 /** A workload with one thing changed. */
 interface Lever {
@@ -72,19 +72,23 @@ const runs = values.runs === undefined ? (smoke ? 1 : 5) : Number(values.runs);
 const storage = values.storage as StorageName;
 
 const samples = new Map<Lever, Sample[]>(LEVERS.map((lever) => [lever, []]));
+const groups = [...new Set(LEVERS.map((lever) => lever.workload))].map((id) =>
+  LEVERS.filter((lever) => lever.workload === id)
+);
 for (let run = 1; run <= runs; run++) {
-  for (const lever of run % 2 === 1 ? LEVERS : [...LEVERS].reverse()) {
-    console.error(`run ${run}/${runs} ${lever.workload}: ${lever.change}`);
-    const workload = WORKLOADS.find((candidate) => candidate.id === lever.workload)!;
-    const context: Context = {
-      storage,
-      driver: undefined,
-      smoke,
-      ...(lever.tweak === undefined ? {} : { tweak: lever.tweak }),
-      ...(lever.prefetch === undefined ? {} : { prefetch: lever.prefetch }),
-    };
-    const [, sample] = await trial(workload, context);
-    samples.get(lever)!.push(sample);
+  for (const group of groups) {
+    console.error(`run ${run}/${runs} ${group[0]!.workload}`);
+    const measured = await measure(group.map((lever) => ({
+      workload: WORKLOADS.find((candidate) => candidate.id === lever.workload)!,
+      context: {
+        storage,
+        driver: undefined,
+        smoke,
+        ...(lever.tweak === undefined ? {} : { tweak: lever.tweak }),
+        ...(lever.prefetch === undefined ? {} : { prefetch: lever.prefetch }),
+      },
+    })));
+    group.forEach((lever, i) => samples.get(lever)!.push(measured[i]![1]));
   }
 }
 

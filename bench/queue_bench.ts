@@ -30,7 +30,7 @@ for (const storage of STORAGES) {
         const trial = await workload.prepare(context, units);
         try {
           b.start();
-          await trial.run();
+          await trial.run(units);
           b.end();
         } finally {
           await trial.close();

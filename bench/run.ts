@@ -12,9 +12,9 @@
  * `--only id,id` (workload ids), `--storage memory,wal-normal,wal-full`, `--driver node:sqlite`
  * (on Bun; the runtime's default otherwise), `--json`. Progress goes to standard error.
  *
- * Within a run the workloads take turns (forwards in odd runs, backwards in even ones), so that
- * a baseline and what is compared with it see the same machine; ratios are taken per run, then
- * their median. One untimed warm-up trial at smoke size precedes each storage's runs.
+ * Within a run, the workloads compared with each other take turns a tenth of a trial at a time
+ * (see `_trial.ts`); ratios are taken per run, then their median. One untimed warm-up at smoke
+ * size precedes each storage's runs.
  *
  * @module
  */
@@ -28,7 +28,7 @@ import { runtimeInfo } from "./_runtime.ts";
 import { type OpenDriver, type Settings, type StorageName, STORAGES } from "./_storage.ts";
 import { note, type Report, type Result } from "./_report.ts";
 import { figure, rate, table } from "./_table.ts";
-import { ratio, type Sample, trial } from "./_trial.ts";
+import { measure, ratio, type Sample } from "./_trial.ts";
 import { type Context, unitsOf, type Workload, WORKLOADS } from "./_workloads.ts";
 
 const { values } = parseArgs({
@@ -77,22 +77,29 @@ function compared(
   };
 }
 
-async function measure(storage: StorageName): Promise<Result[]> {
+async function measureStorage(storage: StorageName): Promise<Result[]> {
   const chosen = workloads.filter((workload) => workload.storages.includes(storage));
   const context: Context = { storage, driver, smoke };
+  const groups = [...new Set(chosen.map((workload) => workload.group))].map((group) =>
+    chosen.filter((workload) => workload.group === group)
+  );
   if (!smoke) {
     console.error(`${storage}: warming up`);
-    for (const workload of chosen) await trial(workload, { ...context, smoke: true });
+    for (const group of groups) {
+      await measure(group.map((workload) => ({ workload, context: { ...context, smoke: true } })));
+    }
   }
   const samples = new Map<Workload, Sample[]>(chosen.map((workload) => [workload, []]));
   const settings = new Map<Workload, Settings>();
   for (let run = 1; run <= runs; run++) {
-    // Forwards, then backwards: neither side of a comparison always runs first.
-    for (const workload of run % 2 === 1 ? chosen : [...chosen].reverse()) {
-      console.error(`${storage}: run ${run}/${runs} ${workload.id}`);
-      const [seen, sample] = await trial(workload, context);
-      settings.set(workload, seen);
-      samples.get(workload)!.push(sample);
+    for (const group of groups) {
+      console.error(`${storage}: run ${run}/${runs} ${group.map(({ id }) => id).join(", ")}`);
+      const measured = await measure(group.map((workload) => ({ workload, context })));
+      group.forEach((workload, i) => {
+        const [seen, sample] = measured[i]!;
+        settings.set(workload, seen);
+        samples.get(workload)!.push(sample);
+      });
     }
   }
   return chosen.map((workload): Result => {
@@ -117,7 +124,7 @@ async function measure(storage: StorageName): Promise<Result[]> {
 }
 
 const results: Result[] = [];
-for (const storage of storages) results.push(...await measure(storage));
+for (const storage of storages) results.push(...await measureStorage(storage));
 
 if (values.json) {
   const report: Report = { runtime: runtime.name, runtimeVersion: runtime.version, smoke, results };
