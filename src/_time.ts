@@ -33,18 +33,26 @@ export function parseTime(text: string): number {
 }
 
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const RANDOM_BYTES = 10;
 const POOL_IDS = 256;
-const pool = new Uint8Array(16 * POOL_IDS);
+const pool = new Uint8Array(RANDOM_BYTES * POOL_IDS);
 let poolIndex = POOL_IDS;
 
-/** Returns a new message id: `m_` and 32 lowercase hex digits from 16 random bytes. */
+/**
+ * Returns a new message id in goqite's shape, `m_` and 32 lowercase hex digits (16 bytes), laid
+ * out like a UUIDv7: 6 bytes of the current time in milliseconds, then 10 random bytes (80 bits,
+ * so ids never collide). Ids made later sort later, so new rows land at the end of the primary
+ * key's B-tree instead of at random pages: sends and deletes write far fewer pages than with
+ * goqite's 16 random bytes. Nothing orders messages by id; goqite's random ids and these share
+ * one table.
+ */
 export function newId(): string {
   if (poolIndex === POOL_IDS) {
     crypto.getRandomValues(pool);
     poolIndex = 0;
   }
-  const offset = 16 * poolIndex++;
-  let id = "m_";
-  for (let i = offset; i < offset + 16; i++) id += HEX[pool[i]!];
+  const offset = RANDOM_BYTES * poolIndex++;
+  let id = "m_" + Date.now().toString(16).padStart(12, "0");
+  for (let i = offset; i < offset + RANDOM_BYTES; i++) id += HEX[pool[i]!];
   return id;
 }

@@ -11,6 +11,16 @@ eachDriver("Queue.send() returns an id of 'm_' and 32 lowercase hex digits", asy
   for (const id of ids) assert.match(id, /^m_[0-9a-f]{32}$/);
 });
 
+eachDriver("Queue.send() makes ids that sort in the order they were made", async ({ db }) => {
+  const queue = new Queue({ db, name: "q" });
+  const ids: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    ids.push(await queue.send({ body: "x" }));
+    await sleep(2);
+  }
+  assert.deepEqual(ids.toSorted(), ids);
+});
+
 eachDriver("Queue.receive() returns a sent message with its bytes", async ({ db }) => {
   const queue = new Queue({ db, name: "q" });
   const body = new Uint8Array([0, 1, 2, 255, 254, 0]);
