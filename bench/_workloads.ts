@@ -10,7 +10,7 @@
 import { Queue } from "../mod.ts";
 import type { Bindable, Row } from "../mod.ts";
 import { createJob, Runner } from "../jobs/mod.ts";
-import { buildSql } from "../src/_ops.ts";
+import { buildSql, insertSql } from "../src/_ops.ts";
 import { formatTime, newId } from "../src/_time.ts";
 import { fill, timeLiteral } from "./_fill.ts";
 import { startSender } from "./_spawn.ts";
@@ -220,7 +220,10 @@ const batchRaw: Workload = {
   prepare(context, units): Promise<Trial> {
     const store = openStore(context.storage, context.driver);
     const sql = buildSql(MAX_RECEIVE);
-    const insert = prepareNative(store, sql.send);
+    // sendBatch cuts 100 messages into multi-row inserts of 64, 16, 16 and 4 rows.
+    const inserts = [64, 16, 16, 4].map((rows) =>
+      [rows, prepareNative(store, insertSql(rows))] as const
+    );
     const receive = prepareNative(store, sql.receive(BATCH));
     const remove = prepareNative(store, sql.deleteFenced);
     const begin = prepareNative(store, "begin immediate");
@@ -230,8 +233,12 @@ const batchRaw: Workload = {
       for (let i = 0; i < count; i += BATCH) {
         begin.run();
         const created = formatTime(Date.now());
-        for (let j = 0; j < BATCH; j++) {
-          insert.run(newId(), created, created, QUEUE, BODY, created, 0);
+        for (const [rows, insert] of inserts) {
+          const params: Bindable[] = [];
+          for (let j = 0; j < rows; j++) {
+            params.push(newId(), created, created, QUEUE, BODY, created, 0);
+          }
+          insert.run(...params);
         }
         commit.run();
         const now = Date.now();

@@ -21,7 +21,7 @@ import type {
 } from "./message.ts";
 import { formatTime, MAX_DURATION_MS, newId } from "./_time.ts";
 import { checkInteger, show } from "./_validate.ts";
-import type { Row } from "./runtime/types.ts";
+import type { Bindable, Row } from "./runtime/types.ts";
 
 /**
  * Limits up to this many are written into the SQL as literals, one statement per limit: a bound
@@ -53,6 +53,7 @@ function liveReceived(maxReceive: number): string {
 
 /** A queue's SQL statements. */
 export interface QueueSql {
+  /** The insert of one message (the insert of `rows` messages: {@linkcode insertSql}). */
   readonly send: string;
   /** The receive of up to `limit` messages; a number is written as a literal. */
   receive(limit: number | "?4"): string;
@@ -94,6 +95,19 @@ function candidates(maxReceive: number, queue: string, now: string, limit: strin
 }
 
 /**
+ * The row counts of the multi-row inserts a batch is cut into, largest first: one statement
+ * for many rows saves a call into the driver per message, and a few fixed sizes keep the
+ * statement cache small and the SQL text short however large the batch.
+ */
+const INSERT_CHUNKS = [64, 16, 4, 1] as const;
+
+/** The insert of `rows` messages in one statement, 7 parameters a row. */
+export function insertSql(rows: number): string {
+  return "insert into goqite (id, created, updated, queue, body, timeout, priority) values " +
+    Array(rows).fill("(?, ?, ?, cast(? as text), ?, ?, ?)").join(", ");
+}
+
+/**
  * Builds a queue's SQL once. `maxReceive` is a validated integer and is written as a literal,
  * so that SQLite can match the partial indexes and seek per receive count.
  */
@@ -101,12 +115,11 @@ export function buildSql(maxReceive: number): QueueSql {
   const dead =
     `queue = cast(?1 as text) and received >= ${maxReceive} and timeout <= ?2 and ${NOT_FRESH}`;
   return {
-    send: "insert into goqite (id, created, updated, queue, body, timeout, priority) " +
-      "values (?, ?, ?, cast(? as text), ?, ?, ?)",
+    send: insertSql(1),
     receive: (limit) =>
       `update goqite set timeout = ?1, received = received + 1
-where id in (
-  select id from (${candidates(maxReceive, "?2", "?3", String(limit))})
+where rowid in (
+  select r from (${candidates(maxReceive, "?2", "?3", String(limit))})
   order by priority desc, created, r limit ${limit})
 returning id, body, received, priority, created, rowid as r`,
     peek: (limit) =>
@@ -283,22 +296,38 @@ export class QueueOps {
   send(messages: readonly Outgoing[]): MessageId[] {
     if (messages.length === 0) return [];
     const insert = (): MessageId[] => {
-      const statement = this.#internals.statement(this.sql.send);
       const now = this.settings.clock();
       const created = formatTime(now);
       const name = this.settings.name;
-      const ids: MessageId[] = [];
-      for (const [body, delay, priority] of messages) {
-        const id = newId();
-        const timeout = delay === 0 ? created : formatTime(now + delay);
-        statement.run(id, created, created, name, body, timeout, priority);
-        ids.push(id);
+      const ids = messages.map(() => newId());
+      let next = 0;
+      for (const rows of INSERT_CHUNKS) {
+        if (messages.length - next < rows) continue;
+        const statement = this.#internals.statement(this.#insertText(rows));
+        for (; messages.length - next >= rows; next += rows) {
+          const params: Bindable[] = [];
+          for (let i = next; i < next + rows; i++) {
+            const [body, delay, priority] = messages[i]!;
+            const timeout = delay === 0 ? created : formatTime(now + delay);
+            params.push(ids[i]!, created, created, name, body, timeout, priority);
+          }
+          statement.run(...params);
+        }
       }
       return ids;
     };
     const ids = messages.length === 1 ? insert() : this.db.transaction(insert);
     this.#internals.hub.notify(this.settings.name);
     return ids;
+  }
+
+  #insertTexts = new Map<number, string>();
+
+  /** The insert SQL for `rows` messages, built once per size. */
+  #insertText(rows: number): string {
+    let sql = this.#insertTexts.get(rows);
+    if (sql === undefined) this.#insertTexts.set(rows, sql = insertSql(rows));
+    return sql;
   }
 
   #receiveText = new Map<number | "?4", string>();

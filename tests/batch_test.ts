@@ -154,3 +154,31 @@ eachDriver("Batch methods reject misuse and change nothing", async ({ db }) => {
   assert.equal(db.prepare("select received from goqite where id = ?").get(id)?.received, 0);
   assert.equal(await queue.delete(id), true);
 });
+
+eachDriver(
+  "Queue.sendBatch() keeps each entry's body, delay and priority at every batch size",
+  async (
+    { db, clock },
+  ) => {
+    const queue = new Queue({ db, name: "q", clock: clock.fn });
+    const row = db.prepare("select body, priority, timeout, created from goqite where id = ?");
+    for (const size of [1, 3, 4, 5, 16, 17, 63, 64, 65, 100, 150]) {
+      const messages = Array.from({ length: size }, (_, i) => ({
+        body: `${size}:${i}`,
+        delay: i % 3 === 0 ? 0 : i * 1000,
+        priority: i % 5,
+      }));
+      const ids = await queue.sendBatch(messages);
+      assert.equal(ids.length, size);
+      ids.forEach((id, i) => {
+        const stored = row.get(id)!;
+        assert.equal(text(stored.body as Uint8Array), `${size}:${i}`);
+        assert.equal(stored.priority, i % 5);
+        assert.equal(
+          Date.parse(stored.timeout as string) - Date.parse(stored.created as string),
+          messages[i]!.delay,
+        );
+      });
+    }
+  },
+);
