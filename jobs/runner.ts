@@ -198,6 +198,9 @@ interface Registration {
   readonly backoff: (attempt: number) => number;
 }
 
+/** The longest the receive loop runs without giving the event loop a turn, in milliseconds. */
+const MAX_BUSY_MS = 5;
+
 /** Prefetched messages should start within about this many milliseconds. */
 const PREFETCH_WINDOW_MS = 10;
 
@@ -429,7 +432,15 @@ export class Runner {
 
   /** The receive loop; returns a fatal error, or undefined when stopped by the signal. */
   async #loop(stop: AbortSignal): Promise<unknown> {
+    let yielded = performance.now();
     while (!stop.aborted) {
+      if (performance.now() - yielded > MAX_BUSY_MS) {
+        // With a full queue, fast jobs and a free slot, every await above may be settled by
+        // microtasks alone, which never let timers and I/O run: give them a turn.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        yielded = performance.now();
+        continue;
+      }
       while (this.#running.size < this.#limit && this.#buffer.length > 0) {
         this.#start(this.#buffer.shift()!, stop);
       }

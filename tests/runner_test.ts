@@ -401,3 +401,33 @@ eachDriver("Runner.start() rejects with CLOSED when its queue is closed under it
   queue.close();
   await assert.rejects(done, { name: "QueueError", code: "CLOSED" });
 });
+
+for (const kind of ["synchronous", "async"] as const) {
+  eachDriver(`Runner lets timers run while it drains a backlog of ${kind} jobs`, async (
+    context,
+  ) => {
+    const queue = setupQueue(context);
+    const total = 3000;
+    queue.transaction((tx) => {
+      for (let i = 0; i < total; i++) createJob(tx, "noop", "");
+    });
+    const runner = new Runner({ queue, limit: 4 });
+    const controller = new AbortController();
+    let done = 0;
+    const finish = (): void => {
+      if (++done === total) controller.abort();
+    };
+    runner.register("noop", kind === "async" ? () => Promise.resolve().then(finish) : finish);
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 1);
+    const started = performance.now();
+    try {
+      await runner.start({ signal: controller.signal });
+    } finally {
+      clearInterval(ticker);
+    }
+    const elapsed = performance.now() - started;
+    assert.equal(done, total);
+    assert.ok(ticks > 0, `a 1 ms timer ticked ${ticks} times during a ${elapsed} ms drain`);
+  });
+}
