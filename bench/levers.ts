@@ -1,8 +1,8 @@
 /**
  * What bounds the batch and job-runner workloads: each run again with one thing changed, by
  * turns with the unchanged one (see `_trial.ts`), on a WAL file. These are experiments, not qite's behaviour:
- * dropping goqite's trigger or qite's indexes breaks guarantees, and time-ordered ids or a
- * larger prefetch would be design changes. Runs unchanged on Deno, Bun and Node:
+ * dropping goqite's trigger or qite's indexes breaks guarantees, goqite's random ids are what
+ * qite moved away from, and a larger prefetch would be a design change. Runs unchanged on Deno, Bun and Node:
  *
  * ```sh
  * deno run -A bench/levers.ts [--runs N] [--storage wal-normal] [--smoke]
@@ -48,9 +48,9 @@ const LEVERS: readonly Lever[] = [
   { workload: "runner", change: "prefetch 500 (default 100)", prefetch: 500 },
   {
     workload: "runner",
-    change: "time-ordered ids (ms, then a counter)",
+    change: "goqite's random ids (qite's are time-ordered)",
     tweak: (store): void =>
-      store.db.exec(`update goqite set id = 'm_' || printf('%012x%020x', ${Date.now()}, rowid)`),
+      store.db.exec("update goqite set id = 'm_' || lower(hex(randomblob(16)))"),
   },
   {
     workload: "runner",
