@@ -216,11 +216,8 @@ export async function handleRequest(
 ): Promise<Response> {
   const method = request.method;
   try {
-    if (context.authorize !== undefined) {
-      const verdict = await context.authorize(request);
-      if (verdict instanceof Response) return verdict;
-      if (verdict !== true) return text(403, "forbidden");
-    }
+    const refused = await authorize(context, request);
+    if (refused !== undefined) return refused;
     const allowed = ALLOWED[route];
     if (method === "OPTIONS") {
       return new Response(null, { status: 204, headers: { allow: allowed.join(", ") } });
@@ -232,6 +229,20 @@ export async function handleRequest(
   } catch (error) {
     return failure(context, request, error);
   }
+}
+
+/**
+ * Runs the `authorize` hook: `undefined` lets the request through, otherwise the answer to send
+ * (403 for `false`). What the hook throws is thrown.
+ */
+export async function authorize(
+  context: HandlerContext,
+  request: Request,
+): Promise<Response | undefined> {
+  if (context.authorize === undefined) return undefined;
+  const verdict = await context.authorize(request);
+  if (verdict instanceof Response) return verdict;
+  return verdict === true ? undefined : text(403, "forbidden");
 }
 
 function dispatch(
@@ -575,7 +586,7 @@ function release(context: HandlerContext, messages: readonly Message[]): void {
 }
 
 /** Turns a thrown error into a response: 4xx for the client's mistakes, 5xx without detail. */
-function failure(context: HandlerContext, request: Request, error: unknown): Response {
+export function failure(context: HandlerContext, request: Request, error: unknown): Response {
   if (error instanceof WireError) return text(error.status, error.message);
   if (error instanceof TypeError || error instanceof RangeError) {
     // The queue refused an argument the wire format let through (e.g. a listDead cursor).
@@ -622,7 +633,11 @@ function json(value: unknown): Response {
 }
 
 /** A plain-text answer, as Go's `http.Error` writes it. */
-function text(status: number, message: string, headers: Record<string, string> = {}): Response {
+export function text(
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+): Response {
   return new Response(`${message}\n`, {
     status,
     headers: {

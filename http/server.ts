@@ -12,12 +12,15 @@ import { checkInteger, show } from "../src/_validate.ts";
 import { listen, type Listener } from "../src/runtime/serve.ts";
 import { goJson } from "./_wire.ts";
 import {
+  authorize,
+  failure,
   type Handler,
   type HandlerContext,
   handlerContext,
   handleRequest,
   type HandlerOptions,
   type Route,
+  text,
 } from "./handler.ts";
 
 /** Options for {@linkcode createRouter}. */
@@ -134,17 +137,21 @@ export function createRouter(options: RouterOptions): Router {
   };
   const route = async (request: Request): Promise<Response> => {
     const segments = new URL(request.url).pathname.split("/").filter((s) => s !== "");
-    if (segments[0] === "health" && segments.length === 1) return plain(200, "ok");
-    if (segments[0] !== "queues") return plain(404, "not found: queues live at /queues/{name}");
+    if (segments[0] === "health" && segments.length === 1) return text(200, "ok");
+    if (segments[0] !== "queues") return text(404, "not found: queues live at /queues/{name}");
     if (segments.length === 1) {
       if (request.method !== "GET") {
-        return plain(405, `method ${request.method} is not allowed here`, { allow: "GET" });
+        return text(405, `method ${request.method} is not allowed here`, { allow: "GET" });
       }
-      const refused = await refuse(template, request);
-      if (refused) return refused;
-      return new Response(goJson({ Queues: await listQueues(db) }), {
-        headers: { "content-type": "application/json" },
-      });
+      try {
+        const refused = await authorize(template, request);
+        if (refused !== undefined) return refused;
+        return new Response(goJson({ Queues: await listQueues(db) }), {
+          headers: { "content-type": "application/json" },
+        });
+      } catch (error) {
+        return failure(template, request, error);
+      }
     }
     let name: string;
     try {
@@ -153,40 +160,21 @@ export function createRouter(options: RouterOptions): Router {
       name = "";
     }
     if (!QUEUE_NAME.test(name)) {
-      return plain(
+      return text(
         400,
         "the queue name must be 1 to 128 letters, digits or _ . : - (as in /queues/emails)",
       );
     }
     const rest = segments.slice(2).join("/");
-    if (!ROUTES.has(rest)) return plain(404, `not found: no route ${JSON.stringify(rest)}`);
+    if (!ROUTES.has(rest)) return text(404, `not found: no route ${JSON.stringify(rest)}`);
     return handleRequest(contextFor(name), request, rest as Route);
   };
   const fetch = (request: Request): Promise<Response> =>
-    route(request).catch(() => plain(500, "internal server error"));
+    route(request).catch((error) => failure(template, request, error));
   const close = (): void => {
     if (owned) db.close();
   };
   return { fetch, db, close, [Symbol.dispose]: close };
-}
-
-/** Runs the authorization hook for a route that does not go through `handleRequest`. */
-async function refuse(context: HandlerContext, request: Request): Promise<Response | undefined> {
-  if (context.authorize === undefined) return undefined;
-  try {
-    const verdict = await context.authorize(request);
-    if (verdict instanceof Response) return verdict;
-    return verdict === true ? undefined : plain(403, "forbidden");
-  } catch {
-    return plain(500, "internal server error");
-  }
-}
-
-function plain(status: number, message: string, headers: Record<string, string> = {}): Response {
-  return new Response(`${message}\n`, {
-    status,
-    headers: { "content-type": "text/plain; charset=utf-8", ...headers },
-  });
 }
 
 /** Options for {@linkcode serve}. */
