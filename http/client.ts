@@ -16,7 +16,14 @@ import type {
 } from "../src/message.ts";
 import type { ListDeadOptions, PeekOptions, ReceiveAndWaitOptions } from "../src/queue.ts";
 import { checkDuration, type Outgoing, parseList, parseMessage, toTarget } from "../src/_ops.ts";
-import { checkInteger, checkName, checkObject, checkPositive, show } from "../src/_validate.ts";
+import {
+  checkInteger,
+  checkName,
+  checkObject,
+  checkPositive,
+  checkSignal,
+  show,
+} from "../src/_validate.ts";
 import { base64ToBytes, encodeBase64 } from "./_wire.ts";
 
 /** Options for {@linkcode createClient}. */
@@ -315,11 +322,7 @@ class Client implements QueueClient {
   ): Promise<Message[]> {
     checkObject(action, "options", options);
     const { signal, interval = 100 } = options;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw new TypeError(
-        `Cannot ${action} as 'signal' must be an AbortSignal: current value is ${show(signal)}`,
-      );
-    }
+    checkSignal(action, signal);
     checkPositive(action, "interval", interval, 2 ** 31 - 1);
     const wait = `${this.#maxWait}ms`;
     const every = `${Math.max(1, Math.round(Math.min(interval, this.#maxWait) * 1e6))}ns`;

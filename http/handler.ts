@@ -9,7 +9,7 @@ import { describeError, log, type Logger } from "../src/logger.ts";
 import type { Message, MessageId, MessageInfo, Receipt } from "../src/message.ts";
 import { type Queue, queueOps } from "../src/queue.ts";
 import { MAX_DURATION_MS } from "../src/_time.ts";
-import { checkInteger, show } from "../src/_validate.ts";
+import { checkInteger, checkSignal, show } from "../src/_validate.ts";
 import { parseGoDuration } from "./_duration.ts";
 import {
   decodeRequest,
@@ -121,11 +121,7 @@ export function handlerContext(queue: Queue, options: HandlerOptions): HandlerCo
       );
     }
   }
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError(
-      `Cannot ${action} as 'signal' must be an AbortSignal: current value is ${show(signal)}`,
-    );
-  }
+  checkSignal(action, signal);
   return { queue, maxBodySize, maxRequestSize, maxBatchSize, authorize, logger, signal };
 }
 

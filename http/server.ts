@@ -4,9 +4,9 @@
  * @module
  */
 
-import { Database, open, type SqliteHandle } from "../src/database.ts";
+import type { Database, SqliteHandle } from "../src/database.ts";
 import { listQueues } from "../src/list_queues.ts";
-import { Queue } from "../src/queue.ts";
+import { checkDatabase, Queue, resolveDatabase } from "../src/queue.ts";
 import { setup } from "../src/schema.ts";
 import { checkInteger, show } from "../src/_validate.ts";
 import { listen, type Listener } from "../src/runtime/serve.ts";
@@ -105,21 +105,10 @@ export function createRouter(options: RouterOptions): Router {
   const { db: source, timeout = 5000, maxReceive = 3, ...handlerOptions } = options;
   checkInteger(action, "timeout", timeout, 0);
   checkInteger(action, "maxReceive", maxReceive, 1);
-  if (source === undefined || source === null || source === "") {
-    throw new TypeError(
-      `Cannot ${action} as 'db' must be a database, a SQLite handle or a path: current value is ${
-        show(source)
-      }`,
-    );
-  }
+  checkDatabase(action, source);
   const owned = typeof source === "string";
-  const db = owned ? open(source) : Database.from(source);
-  try {
-    setup(db);
-  } catch (error) {
-    if (owned) db.close();
-    throw error;
-  }
+  const db = resolveDatabase(source);
+  if (!owned) setup(db);
   // Validates the handler options once, with a throwaway queue.
   const template = handlerContext(
     new Queue({ db, name: "-", timeout, maxReceive }),

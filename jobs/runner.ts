@@ -8,7 +8,7 @@ import type { Message, MessageId } from "../src/message.ts";
 import { type Queue, queueOps } from "../src/queue.ts";
 import { QueueError } from "../src/errors.ts";
 import type { QueueOps } from "../src/_ops.ts";
-import { checkInteger, checkName, checkPositive, show } from "../src/_validate.ts";
+import { checkInteger, checkName, checkPositive, checkSignal, show } from "../src/_validate.ts";
 import { decodeJob } from "./envelope.ts";
 import { describeError as describe, log, type Logger } from "../src/logger.ts";
 
@@ -389,11 +389,7 @@ export class Runner {
   async start(options: StartOptions = {}): Promise<void> {
     if (this.#started) throw new TypeError("Cannot start runner as it is already running");
     const { signal } = options;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw new TypeError(
-        `Cannot start runner as 'signal' must be an AbortSignal: current value is ${show(signal)}`,
-      );
-    }
+    checkSignal("start runner", signal);
     this.#started = true;
     const stop = new AbortController();
     const onAbort = (): void => stop.abort(signal?.reason);

@@ -106,6 +106,22 @@ export function checkName(action: string, name: string, value: unknown): asserts
 }
 
 /**
+ * Checks that `value` is an `AbortSignal` (or undefined).
+ *
+ * @throws {TypeError} If it is something else.
+ */
+export function checkSignal(
+  action: string,
+  value: unknown,
+): asserts value is AbortSignal | undefined {
+  if (value !== undefined && !(value instanceof AbortSignal)) {
+    throw new TypeError(
+      `Cannot ${action} as 'signal' must be an AbortSignal: current value is ${show(value)}`,
+    );
+  }
+}
+
+/**
  * Checks that `value` is a plain options object (or undefined).
  *
  * @throws {TypeError} If it is something else.

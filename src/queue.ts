@@ -26,7 +26,14 @@ import {
   type Target,
   toTarget,
 } from "./_ops.ts";
-import { checkInteger, checkName, checkObject, checkPositive, show } from "./_validate.ts";
+import {
+  checkInteger,
+  checkName,
+  checkObject,
+  checkPositive,
+  checkSignal,
+  show,
+} from "./_validate.ts";
 import type { Waiter } from "./_wake.ts";
 
 /** Options for {@linkcode Queue}. */
@@ -143,6 +150,40 @@ export function queueOps(queue: Queue): QueueOps {
   return opsOf(queue);
 }
 
+/**
+ * Checks a `db` option: a database, a driver handle or a non-empty path.
+ *
+ * @throws {TypeError} If it is missing or empty.
+ */
+export function checkDatabase(action: string, db: unknown): void {
+  if (db === undefined || db === null || db === "") {
+    throw new TypeError(
+      `Cannot ${action} as 'db' must be a database, a SQLite handle or a path: current value is ${
+        show(db)
+      }`,
+    );
+  }
+}
+
+/**
+ * The database a checked `db` option names: a path is opened and set up (and closed again if
+ * setting up fails); the caller owns it. Anything else is wrapped with `Database.from`.
+ *
+ * @throws {TypeError} If a handle is not a connection qite recognises.
+ * @throws {QueueError} If a path cannot be opened or set up.
+ */
+export function resolveDatabase(db: Database | SqliteHandle | string): Database {
+  if (typeof db !== "string") return Database.from(db);
+  const database = open(db);
+  try {
+    setup(database);
+  } catch (error) {
+    database.close();
+    throw error;
+  }
+  return database;
+}
+
 const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_MAX_RECEIVE = 3;
 const DEFAULT_MAX_BODY_SIZE = 64 * 1024 * 1024;
@@ -208,13 +249,7 @@ export class Queue {
       maxBodySize = DEFAULT_MAX_BODY_SIZE,
     } = options;
     const clock = options.clock ?? Date.now;
-    if (db === undefined || db === null || db === "") {
-      throw new TypeError(
-        `Cannot ${action} as 'db' must be a database, a SQLite handle or a path: current value is ${
-          show(db)
-        }`,
-      );
-    }
+    checkDatabase(action, db);
     checkName(action, "name", name);
     checkDuration(action, "timeout", timeout);
     checkInteger(action, "maxReceive", maxReceive, 1);
@@ -224,20 +259,8 @@ export class Queue {
         `Cannot ${action} as 'clock' must be a function: current value is ${show(clock)}`,
       );
     }
-    let database: Database;
-    if (typeof db === "string") {
-      database = open(db);
-      try {
-        setup(database);
-      } catch (error) {
-        database.close();
-        throw error;
-      }
-      this.#owned = true;
-    } else {
-      database = Database.from(db);
-      this.#owned = false;
-    }
+    const database = resolveDatabase(db);
+    this.#owned = typeof db === "string";
     this.#ops = new QueueOps(database, { name, timeout, maxReceive, maxBodySize, clock });
   }
 
@@ -921,11 +944,7 @@ export class Queue {
     checkInteger(action, "max", max, 1);
     checkObject(action, "options", options);
     const { signal, interval = DEFAULT_INTERVAL_MS } = options;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw new TypeError(
-        `Cannot ${action} as 'signal' must be an AbortSignal: current value is ${show(signal)}`,
-      );
-    }
+    checkSignal(action, signal);
     checkPositive(action, "interval", interval, 2 ** 31 - 1);
     signal?.throwIfAborted();
     let woken = false;
