@@ -32,9 +32,9 @@ export {
   type SqliteHandle,
   type Statement,
   type Synchronous,
-} from "./src/database.ts";
+} from "./src/sqlite/database.ts";
 export { QueueError, type QueueErrorCode, type QueueErrorOptions } from "./src/errors.ts";
-export { listQueues } from "./src/list_queues.ts";
+export { listQueues } from "./src/sqlite/list_queues.ts";
 export type { Logger } from "./src/logger.ts";
 export type {
   DeadPage,
@@ -52,6 +52,6 @@ export {
   type QueueOptions,
   type QueueTransaction,
   type ReceiveAndWaitOptions,
-} from "./src/queue.ts";
-export { GOQITE_SCHEMA, QITE_INDEXES, SCHEMA, setup } from "./src/schema.ts";
+} from "./src/sqlite/queue.ts";
+export { GOQITE_SCHEMA, QITE_INDEXES, SCHEMA, setup } from "./src/sqlite/schema.ts";
 export type { Bindable, DriverName, Row } from "./src/runtime/types.ts";

@@ -10,7 +10,7 @@
 import { Queue } from "../mod.ts";
 import type { Bindable, Row } from "../mod.ts";
 import { createJob, Runner } from "../jobs/mod.ts";
-import { buildSql, insertSql } from "../src/_ops.ts";
+import { buildSql, insertSql } from "../src/sqlite/_ops.ts";
 import { formatTime, newId } from "../src/_time.ts";
 import { fill, timeLiteral } from "./_fill.ts";
 import { startSender } from "./_spawn.ts";

@@ -14,8 +14,8 @@ import type {
   Receipt,
   SendMessage,
 } from "../src/message.ts";
-import type { ListDeadOptions, PeekOptions, ReceiveAndWaitOptions } from "../src/queue.ts";
-import { checkDuration, type Outgoing, parseList, parseMessage, toTarget } from "../src/_ops.ts";
+import type { ListDeadOptions, PeekOptions, ReceiveAndWaitOptions } from "../src/sqlite/queue.ts";
+import { checkDuration, type Outgoing, parseList, parseMessage, toTarget } from "../src/_input.ts";
 import {
   checkInteger,
   checkName,

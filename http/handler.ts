@@ -7,7 +7,7 @@
 import { QueueError } from "../src/errors.ts";
 import { describeError, log, type Logger } from "../src/logger.ts";
 import type { Message, MessageId, MessageInfo, Receipt } from "../src/message.ts";
-import { type Queue, queueOps } from "../src/queue.ts";
+import { type Queue, queueOps } from "../src/sqlite/queue.ts";
 import { MAX_DURATION_MS } from "../src/_time.ts";
 import { checkInteger, checkSignal, show } from "../src/_validate.ts";
 import { parseGoDuration } from "./_duration.ts";

@@ -4,10 +4,10 @@
  * @module
  */
 
-import type { Database, SqliteHandle } from "../src/database.ts";
-import { listQueues } from "../src/list_queues.ts";
-import { checkDatabase, Queue, resolveDatabase } from "../src/queue.ts";
-import { setup } from "../src/schema.ts";
+import type { Database, SqliteHandle } from "../src/sqlite/database.ts";
+import { listQueues } from "../src/sqlite/list_queues.ts";
+import { checkDatabase, Queue, resolveDatabase } from "../src/sqlite/queue.ts";
+import { setup } from "../src/sqlite/schema.ts";
 import { checkInteger, show } from "../src/_validate.ts";
 import { listen, type Listener } from "../src/runtime/serve.ts";
 import { goJson } from "./_wire.ts";

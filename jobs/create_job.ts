@@ -5,7 +5,7 @@
  */
 
 import type { MessageId } from "../src/message.ts";
-import { Queue, type QueueTransaction } from "../src/queue.ts";
+import { Queue, type QueueTransaction } from "../src/sqlite/queue.ts";
 import { show } from "../src/_validate.ts";
 import { encodeJob } from "./envelope.ts";
 

@@ -5,9 +5,9 @@
  */
 
 import type { Message, MessageId } from "../src/message.ts";
-import { type Queue, queueOps } from "../src/queue.ts";
+import { type Queue, queueOps } from "../src/sqlite/queue.ts";
 import { QueueError } from "../src/errors.ts";
-import type { QueueOps } from "../src/_ops.ts";
+import type { QueueOps } from "../src/sqlite/_ops.ts";
 import { checkInteger, checkName, checkPositive, checkSignal, show } from "../src/_validate.ts";
 import { decodeJob } from "./envelope.ts";
 import { describeError as describe, log, type Logger } from "../src/logger.ts";

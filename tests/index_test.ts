@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Queue } from "../mod.ts";
-import { buildSql } from "../src/_ops.ts";
+import { buildSql } from "../src/sqlite/_ops.ts";
 import { eachDriver, openWith, text } from "./_helpers.ts";
 
 /** The query plan of `sql`, one detail line per step. */

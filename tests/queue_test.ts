@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Queue, QueueError } from "../mod.ts";
-import { internals } from "../src/database.ts";
+import { internals } from "../src/sqlite/database.ts";
 import { eachDriver, openWith, sleep, text } from "./_helpers.ts";
 
 eachDriver("Queue.send() returns an id of 'm_' and 32 lowercase hex digits", async ({ db }) => {

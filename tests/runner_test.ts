@@ -7,7 +7,7 @@ import {
   Runner,
   type RunnerOptions,
 } from "../jobs/mod.ts";
-import { internals } from "../src/database.ts";
+import { internals } from "../src/sqlite/database.ts";
 import { type Context, eachDriver, sleep, text } from "./_helpers.ts";
 import { pendingTimersAfter } from "./_timers.ts";
 

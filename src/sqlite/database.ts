@@ -4,12 +4,12 @@
  * @module
  */
 
-import { QueueError } from "./errors.ts";
-import { toQueueError } from "./runtime/_errors.ts";
-import { bunAdapter } from "./runtime/bun_sqlite.ts";
-import { dbSqliteAdapter } from "./runtime/db_sqlite.ts";
-import { detectRuntime, loadBunSqlite, loadNodeSqlite } from "./runtime/detect.ts";
-import { nodeAdapter } from "./runtime/node_sqlite.ts";
+import { QueueError } from "../errors.ts";
+import { toQueueError } from "../runtime/_errors.ts";
+import { bunAdapter } from "../runtime/bun_sqlite.ts";
+import { dbSqliteAdapter } from "../runtime/db_sqlite.ts";
+import { detectRuntime, loadBunSqlite, loadNodeSqlite } from "../runtime/detect.ts";
+import { nodeAdapter } from "../runtime/node_sqlite.ts";
 import type {
   Bindable,
   Driver,
@@ -17,9 +17,9 @@ import type {
   DriverName,
   DriverStatement,
   Row,
-} from "./runtime/types.ts";
+} from "../runtime/types.ts";
 import { WakeHub } from "./_wake.ts";
-import { checkInteger, checkOneOf } from "./_validate.ts";
+import { checkInteger, checkOneOf } from "../_validate.ts";
 
 export type { Bindable, DriverName, Row };
 

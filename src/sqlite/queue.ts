@@ -5,7 +5,7 @@
  */
 
 import { Database, internals, open, type SqliteHandle } from "./database.ts";
-import { QueueError } from "./errors.ts";
+import { QueueError } from "../errors.ts";
 import type {
   DeadPage,
   Message,
@@ -14,18 +14,18 @@ import type {
   QueueStats,
   Receipt,
   SendMessage,
-} from "./message.ts";
+} from "../message.ts";
 import { setup } from "./schema.ts";
-import { toQueueError } from "./runtime/_errors.ts";
+import { toQueueError } from "../runtime/_errors.ts";
 import {
   checkDuration,
   type Outgoing,
   parseList,
   parseMessage,
-  QueueOps,
   type Target,
   toTarget,
-} from "./_ops.ts";
+} from "../_input.ts";
+import { QueueOps } from "./_ops.ts";
 import {
   checkInteger,
   checkName,
@@ -33,7 +33,7 @@ import {
   checkPositive,
   checkSignal,
   show,
-} from "./_validate.ts";
+} from "../_validate.ts";
 import type { Waiter } from "./_wake.ts";
 
 /** Options for {@linkcode Queue}. */

@@ -5,7 +5,7 @@
  */
 
 import { Database, type SqliteHandle } from "./database.ts";
-import { QueueError } from "./errors.ts";
+import { QueueError } from "../errors.ts";
 
 /**
  * goqite's SQLite schema, unchanged (table, trigger and index), written so that running it again

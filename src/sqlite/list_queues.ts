@@ -5,7 +5,7 @@
  */
 
 import { Database, type SqliteHandle } from "./database.ts";
-import { toQueueError } from "./runtime/_errors.ts";
+import { toQueueError } from "../runtime/_errors.ts";
 
 /**
  * Lists the names of the queues that have at least one message in the `goqite` table, sorted.
