@@ -41,17 +41,18 @@ export type {
   Message,
   MessageId,
   MessageInfo,
+  Priority,
   QueueStats,
   Receipt,
   SendMessage,
 } from "./src/message.ts";
-export {
-  type ListDeadOptions,
-  type PeekOptions,
-  Queue,
-  type QueueOptions,
-  type QueueTransaction,
-  type ReceiveAndWaitOptions,
-} from "./src/sqlite/queue.ts";
+export type {
+  DeleteAndReceiveResult,
+  ListDeadOptions,
+  PeekOptions,
+  QueueLike,
+  ReceiveAndWaitOptions,
+} from "./src/queue_like.ts";
+export { Queue, type QueueOptions, type QueueTransaction } from "./src/sqlite/queue.ts";
 export { GOQITE_SCHEMA, QITE_INDEXES, SCHEMA, setup } from "./src/sqlite/schema.ts";
 export type { Bindable, DriverName, Row } from "./src/runtime/types.ts";

@@ -27,7 +27,8 @@ export interface WireMessage {
   hasBody: boolean;
   delay?: bigint;
   priority?: bigint;
-  received?: bigint;
+  /** qite's fence: the receipt's delivery token. */
+  delivery?: string;
 }
 
 /** A request body: goqite's `{"Message": …}`, or qite's batch and redrive forms. */
@@ -100,7 +101,7 @@ function message(value: Json, field: string): WireMessage | undefined {
   if (value === null) return undefined;
   if (!(value instanceof JsonObject)) throw typeError(value, field, "an object");
   const result: WireMessage = { hasBody: false };
-  members(value, ["ID", "Body", "Delay", "Priority", "Received"], (name, member) => {
+  members(value, ["ID", "Body", "Delay", "Priority", "Delivery"], (name, member) => {
     const path = `${field}.${name}`;
     if (name === "ID") assign(result, "id", text(member, path));
     else if (name === "Body") {
@@ -108,7 +109,7 @@ function message(value: Json, field: string): WireMessage | undefined {
       assign(result, "body", bytes(member, path));
     } else if (name === "Delay") assign(result, "delay", int64(member, path));
     else if (name === "Priority") assign(result, "priority", int64(member, path));
-    else assign(result, "received", int64(member, path));
+    else assign(result, "delivery", text(member, path));
   });
   return result;
 }
@@ -209,10 +210,13 @@ export function base64ToBytes(value: unknown, field: string): Uint8Array {
 
 /**
  * Serialises like Go's `json.Encoder`: `<`, `>`, `&`, U+2028 and U+2029 escaped, and a
- * trailing newline.
+ * trailing newline. A bigint (a 64-bit priority) is written as the integer it is.
  */
 export function goJson(value: unknown): string {
-  return JSON.stringify(value).replace(
+  return JSON.stringify(
+    value,
+    (_key, item) => typeof item === "bigint" ? `\u0000bigint:${item}` : item,
+  ).replace(/"\\u0000bigint:(-?[0-9]+)"/g, "$1").replace(
     /[<>&\u2028\u2029]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   ) + "\n";

@@ -14,8 +14,21 @@ import type {
   Receipt,
   SendMessage,
 } from "../src/message.ts";
-import type { ListDeadOptions, PeekOptions, ReceiveAndWaitOptions } from "../src/sqlite/queue.ts";
-import { checkDuration, type Outgoing, parseList, parseMessage, toTarget } from "../src/_input.ts";
+import type {
+  DeleteAndReceiveResult,
+  ListDeadOptions,
+  PeekOptions,
+  QueueLike,
+  ReceiveAndWaitOptions,
+} from "../src/queue_like.ts";
+import {
+  checkDuration,
+  type Outgoing,
+  parseList,
+  parseMessage,
+  toReceipt,
+  toTarget,
+} from "../src/_input.ts";
 import {
   checkInteger,
   checkName,
@@ -24,7 +37,7 @@ import {
   checkSignal,
   show,
 } from "../src/_validate.ts";
-import { base64ToBytes, encodeBase64 } from "./_wire.ts";
+import { base64ToBytes, encodeBase64, goJson } from "./_wire.ts";
 
 /** Options for {@linkcode createClient}. */
 export interface ClientOptions {
@@ -43,6 +56,22 @@ export interface ClientOptions {
    * @default {20000}
    */
   maxWait?: number;
+  /**
+   * The queue's visibility timeout on the server, in milliseconds, until the server says it: a
+   * qite server reports it (and `maxReceive`) with every receive, and the client takes it from
+   * there. A goqite server does not; give it here if the server does not use goqite's default.
+   * The job runner uses it to renew leases in time.
+   *
+   * @default {5000}
+   */
+  timeout?: number;
+  /**
+   * The queue's maximum receive count on the server, until the server says it (see
+   * `timeout`).
+   *
+   * @default {3}
+   */
+  maxReceive?: number;
 }
 
 /**
@@ -51,43 +80,9 @@ export interface ClientOptions {
  * an error answer throws {@linkcode HttpError} (code `HTTP`) with the status and the server's
  * message, and no answer at all a `QueueError` with code `NETWORK`.
  */
-export interface QueueClient {
+export interface QueueClient extends QueueLike {
   /** The queue's URL. */
   readonly url: string;
-  /** Like {@linkcode Queue.send}. */
-  send(message: SendMessage): Promise<MessageId>;
-  /** Like {@linkcode Queue.sendBatch}. */
-  sendBatch(messages: readonly SendMessage[]): Promise<MessageId[]>;
-  /** Like {@linkcode Queue.receive}. */
-  receive(): Promise<Message | undefined>;
-  /** Like {@linkcode Queue.receiveBatch}. */
-  receiveBatch(max: number): Promise<Message[]>;
-  /** Like {@linkcode Queue.receiveAndWait}: long polls until a message arrives. */
-  receiveAndWait(options?: ReceiveAndWaitOptions): Promise<Message>;
-  /** Like {@linkcode Queue.receiveBatchAndWait}. */
-  receiveBatchAndWait(max: number, options?: ReceiveAndWaitOptions): Promise<Message[]>;
-  /** Like {@linkcode Queue.extend}: `false` when a fenced extend found another delivery. */
-  extend(target: MessageId | Receipt, delay: number): Promise<boolean>;
-  /** Like {@linkcode Queue.extendBatch}. */
-  extendBatch(targets: readonly (MessageId | Receipt)[], delay: number): Promise<boolean[]>;
-  /** Like {@linkcode Queue.delete}: `false` when a fenced delete found another delivery. */
-  delete(target: MessageId | Receipt): Promise<boolean>;
-  /** Like {@linkcode Queue.deleteBatch}. */
-  deleteBatch(targets: readonly (MessageId | Receipt)[]): Promise<boolean[]>;
-  /** Like {@linkcode Queue.stats}. */
-  stats(): Promise<QueueStats>;
-  /** Like {@linkcode Queue.peek}. */
-  peek(options?: PeekOptions): Promise<MessageInfo[]>;
-  /** Like {@linkcode Queue.listDead}. */
-  listDead(options?: ListDeadOptions): Promise<DeadPage>;
-  /** Like {@linkcode Queue.countDead}. */
-  countDead(): Promise<number>;
-  /** Like {@linkcode Queue.redrive}. */
-  redrive(ids?: MessageId | readonly MessageId[]): Promise<number>;
-  /** Like {@linkcode Queue.purgeDead}. */
-  purgeDead(): Promise<number>;
-  /** Like {@linkcode Queue.purge}. */
-  purge(): Promise<number>;
 }
 
 /**
@@ -161,7 +156,7 @@ export function createClient(url: string | URL, options: ClientOptions = {}): Qu
     );
   }
   checkObject(action, "options", options);
-  const { headers, maxWait = 20_000 } = options;
+  const { headers, maxWait = 20_000, timeout = 5000, maxReceive = 3 } = options;
   const doFetch = options.fetch ?? ((request: Request) => fetch(request));
   if (typeof doFetch !== "function") {
     throw new TypeError(
@@ -169,32 +164,66 @@ export function createClient(url: string | URL, options: ClientOptions = {}): Qu
     );
   }
   checkInteger(action, "maxWait", maxWait, 1, 20_000);
+  checkDuration(action, "timeout", timeout, 1);
+  checkInteger(action, "maxReceive", maxReceive, 1);
   const root = base.href.replace(/\/+$/, "");
-  return new Client(root, new Headers(headers), doFetch, maxWait);
+  const name = decodeURIComponent(root.slice(root.lastIndexOf("/") + 1));
+  return new Client(root, name, new Headers(headers), doFetch, maxWait, timeout, maxReceive);
 }
 
 class Client implements QueueClient {
   readonly url: string;
+  readonly name: string;
   #headers: Headers;
   #fetch: (request: Request) => Promise<Response>;
   #maxWait: number;
+  #timeout: number;
+  #maxReceive: number;
+  #closed = false;
+  #requests = new Set<AbortController>();
 
   constructor(
     url: string,
+    name: string,
     headers: Headers,
     fetcher: (request: Request) => Promise<Response>,
     maxWait: number,
+    timeout: number,
+    maxReceive: number,
   ) {
     this.url = url;
+    this.name = name;
     this.#headers = headers;
     this.#fetch = fetcher;
     this.#maxWait = maxWait;
+    this.#timeout = timeout;
+    this.#maxReceive = maxReceive;
   }
 
-  async send(message: SendMessage): Promise<MessageId> {
+  get timeout(): number {
+    return this.#timeout;
+  }
+
+  get maxReceive(): number {
+    return this.#maxReceive;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  close(): Promise<void> {
+    this.#closed = true;
+    for (const controller of this.#requests) {
+      controller.abort(new QueueError("CLOSED", "Cannot finish the request as the client closed"));
+    }
+    return Promise.resolve();
+  }
+
+  async send(message: SendMessage): Promise<MessageId | undefined> {
     const outgoing = parseMessage("send message", message, NO_LIMIT);
     const response = await this.#request("POST", "", { Message: toWire(outgoing) });
-    return response.headers.get("qite-message-id") ?? "";
+    return response.headers.get("qite-message-id") ?? undefined;
   }
 
   async sendBatch(messages: readonly SendMessage[]): Promise<MessageId[]> {
@@ -209,7 +238,7 @@ class Client implements QueueClient {
     const response = await this.#request("GET", "");
     if (response.status === 204) return undefined;
     const { Message: wire } = await this.#json(response);
-    return fromWire(wire as Json, Number(response.headers.get("qite-received") ?? 1));
+    return this.#single(response, wire as Json);
   }
 
   async receiveBatch(max: number): Promise<Message[]> {
@@ -239,6 +268,37 @@ class Client implements QueueClient {
     if (parsed.length === 0) return [];
     const Messages = parsed.map((target) => ({ ...targetWire(target), Delay: nanoseconds(delay) }));
     return (await this.#json(await this.#request("PUT", "", { Messages }))).Results as boolean[];
+  }
+
+  async deleteAndReceive(
+    targets: readonly (MessageId | Receipt)[],
+    max: number,
+  ): Promise<DeleteAndReceiveResult> {
+    const action = "delete and receive messages";
+    parseList(action, "targets", targets, toTarget);
+    checkInteger(action, "max", max, 1);
+    const deleted = await this.deleteBatch(targets);
+    return { deleted, messages: await this.receiveBatch(max) };
+  }
+
+  async release(receipt: Receipt, delay = 0): Promise<boolean> {
+    return (await this.releaseBatch([toReceipt("release message", receipt)], delay))[0]!;
+  }
+
+  async releaseBatch(receipts: readonly Receipt[], delay = 0): Promise<boolean[]> {
+    const parsed = parseList("release messages", "receipts", receipts, toReceipt);
+    checkDuration("release messages", "delay", delay);
+    if (parsed.length === 0) return [];
+    const Messages = parsed.map((target) => ({ ...targetWire(target), Delay: nanoseconds(delay) }));
+    return (await this.#json(await this.#request("POST", "/release", { Messages })))
+      .Results as boolean[];
+  }
+
+  async bury(receipt: Receipt): Promise<boolean> {
+    const Message = targetWire(toReceipt("bury message", receipt));
+    return ((await this.#json(await this.#request("POST", "/bury", { Message }))).Results as [
+      boolean,
+    ])[0];
   }
 
   async delete(target: MessageId | Receipt): Promise<boolean> {
@@ -339,14 +399,36 @@ class Client implements QueueClient {
       if (response.status === 204) continue;
       if (max !== undefined) return this.#messages(response);
       const { Message: wire } = await this.#json(response);
-      return [fromWire(wire as Json, Number(response.headers.get("qite-received") ?? 1))];
+      return [this.#single(response, wire as Json)];
     }
   }
 
   async #messages(response: Response): Promise<Message[]> {
     if (response.status === 204) return [];
+    this.#learn(response);
     const wire = await this.#json(response);
-    return (wire.Messages as Json[]).map((m) => fromWire(m, m.Received as number));
+    return (wire.Messages as Json[]).map((m) =>
+      fromWire(m, m.Received as number, (m.Delivery as string | undefined) ?? "")
+    );
+  }
+
+  /** A single received message: goqite's JSON, with qite's receipt in the headers. */
+  #single(response: Response, wire: Json): Message {
+    this.#learn(response);
+    const headers = response.headers;
+    return fromWire(
+      wire,
+      Number(headers.get("qite-received") ?? 1),
+      headers.get("qite-delivery") ?? "",
+    );
+  }
+
+  /** Takes the queue's settings from a qite server's answer. */
+  #learn(response: Response): void {
+    const timeout = Number(response.headers.get("qite-timeout"));
+    const maxReceive = Number(response.headers.get("qite-max-receive"));
+    if (Number.isSafeInteger(timeout) && timeout >= 1) this.#timeout = timeout;
+    if (Number.isSafeInteger(maxReceive) && maxReceive >= 1) this.#maxReceive = maxReceive;
   }
 
   /** Sends a request; answers outside 2xx (and `accept`) throw `HttpError`. */
@@ -357,22 +439,33 @@ class Client implements QueueClient {
     accept: readonly number[] = [],
     signal?: AbortSignal,
   ): Promise<Response> {
+    if (this.#closed) {
+      throw new QueueError(
+        "CLOSED",
+        `Cannot send a request to ${this.url} as the client is closed`,
+      );
+    }
     const headers = new Headers(this.#headers);
     if (body !== undefined) headers.set("content-type", "application/json");
+    const closing = new AbortController();
+    this.#requests.add(closing);
     const request = new Request(`${this.url}${path}`, {
       method,
       headers,
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      ...(signal === undefined ? {} : { signal }),
+      ...(body === undefined ? {} : { body: goJson(body) }),
+      signal: signal === undefined ? closing.signal : AbortSignal.any([signal, closing.signal]),
     });
     let response: Response;
     try {
       response = await this.#fetch(request);
     } catch (error) {
+      if (closing.signal.aborted) throw closing.signal.reason;
       if (signal?.aborted) throw error;
       throw new QueueError("NETWORK", `Cannot reach ${this.url}: ${(error as Error).message}`, {
         cause: error,
       });
+    } finally {
+      this.#requests.delete(closing);
     }
     if (response.ok || accept.includes(response.status)) return response;
     const message = (await response.text().catch(() => "")).trim();
@@ -398,20 +491,21 @@ function toWire([body, delay, priority]: Outgoing): Json {
   return { Body: encodeBase64(body), Delay: nanoseconds(delay), Priority: priority };
 }
 
-function targetWire(target: { id: string; received?: number }): Json {
-  return target.received === undefined
+function targetWire(target: { id: string; delivery?: string }): Json {
+  return target.delivery === undefined
     ? { ID: target.id }
-    : { ID: target.id, Received: target.received };
+    : { ID: target.id, Delivery: target.delivery };
 }
 
 function applied(response: Response): boolean {
   return response.status !== 409 && response.headers.get("qite-applied") !== "false";
 }
 
-function fromWire(wire: Json, received: number): Message {
+function fromWire(wire: Json, received: number, delivery: string): Message {
   if (typeof wire?.ID !== "string") throw new QueueError("NETWORK", "The answer holds no message");
   return {
     id: wire.ID,
+    delivery,
     body: base64ToBytes(wire.Body ?? "", "Body"),
     received,
     priority: (wire.Priority as number | undefined) ?? 0,
@@ -420,7 +514,7 @@ function fromWire(wire: Json, received: number): Message {
 
 function fromInfoWire(wire: Json): MessageInfo {
   return {
-    ...fromWire(wire, wire.Received as number),
+    ...fromWire(wire, wire.Received as number, (wire.Delivery as string | undefined) ?? ""),
     created: new Date(wire.Created as string),
     timeout: new Date(wire.Timeout as string),
   };

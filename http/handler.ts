@@ -7,7 +7,7 @@
 import { QueueError } from "../src/errors.ts";
 import { describeError, log, type Logger } from "../src/logger.ts";
 import type { Message, MessageId, MessageInfo, Receipt } from "../src/message.ts";
-import { type Queue, queueOps } from "../src/sqlite/queue.ts";
+import type { QueueLike } from "../src/queue_like.ts";
 import { MAX_DURATION_MS } from "../src/_time.ts";
 import { checkInteger, checkSignal, show } from "../src/_validate.ts";
 import { parseGoDuration } from "./_duration.ts";
@@ -60,7 +60,16 @@ export interface HandlerOptions {
 export type Handler = (request: Request) => Promise<Response>;
 
 /** The handler's routes below its mount point (`""` is goqite's own route). */
-export type Route = "" | "stats" | "peek" | "dead" | "dead/count" | "dead/redrive" | "purge";
+export type Route =
+  | ""
+  | "stats"
+  | "peek"
+  | "dead"
+  | "dead/count"
+  | "dead/redrive"
+  | "purge"
+  | "release"
+  | "bury";
 
 const ALLOWED: Readonly<Record<Route, readonly string[]>> = {
   "": ["GET", "POST", "PUT", "DELETE"],
@@ -70,6 +79,8 @@ const ALLOWED: Readonly<Record<Route, readonly string[]>> = {
   "dead/count": ["GET"],
   "dead/redrive": ["POST"],
   purge: ["POST"],
+  release: ["POST"],
+  bury: ["POST"],
 };
 
 /** The longest long poll goqite allows, in nanoseconds. */
@@ -82,7 +93,7 @@ const ACCEPTED_TYPES =
 
 /** A handler's settings, validated, with the queue. */
 export interface HandlerContext {
-  readonly queue: Queue;
+  readonly queue: QueueLike;
   readonly maxBodySize: number;
   readonly maxRequestSize: number;
   readonly maxBatchSize: number;
@@ -97,11 +108,11 @@ export interface HandlerContext {
  * @throws {TypeError} If an option has the wrong type.
  * @throws {RangeError} If a number is out of range.
  */
-export function handlerContext(queue: Queue, options: HandlerOptions): HandlerContext {
+export function handlerContext(queue: QueueLike, options: HandlerOptions): HandlerContext {
   const action = "create handler";
   if (typeof queue !== "object" || queue === null || typeof queue.receive !== "function") {
     throw new TypeError(
-      `Cannot ${action} as 'queue' must be a Queue: current value is ${show(queue)}`,
+      `Cannot ${action} as 'queue' must be a queue (a QueueLike): current value is ${show(queue)}`,
     );
   }
   if (typeof options !== "object" || options === null) {
@@ -130,7 +141,7 @@ export function handlerContext(queue: Queue, options: HandlerOptions): HandlerCo
  * `?timeout=` for a long poll, up to 20 s), `POST` sends, `PUT` extends, `DELETE` deletes, with
  * goqite's JSON (`{"Message":{"ID","Body","Delay","Priority"}}`, base64 bodies, nanosecond
  * delays). Beyond goqite: batches (`Messages` instead of `Message`, `?max=` on GET), fenced
- * extend and delete (`Received`), and the sub-paths `stats`, `peek`, `dead`, `dead/count`,
+ * extend and delete (`Delivery`), and the sub-paths `stats`, `peek`, `dead`, `dead/count`,
  * `dead/redrive` and `purge` below the mount point. See the module documentation for the whole
  * contract.
  *
@@ -181,7 +192,7 @@ export function handlerContext(queue: Queue, options: HandlerOptions): HandlerCo
  * Deno.serve({ port: 8080 }, handler); // or Bun.serve({ port: 8080, fetch: handler })
  * ```
  */
-export function createHandler(queue: Queue, options: HandlerOptions = {}): Handler {
+export function createHandler(queue: QueueLike, options: HandlerOptions = {}): Handler {
   const context = handlerContext(queue, options);
   return (request: Request): Promise<Response> =>
     handleRequest(context, request, routeOf(new URL(request.url).pathname));
@@ -193,7 +204,10 @@ function routeOf(pathname: string): Route {
   const last = segments[segments.length - 1];
   const previous = segments[segments.length - 2];
   if (previous === "dead" && (last === "count" || last === "redrive")) return `dead/${last}`;
-  if (last === "stats" || last === "peek" || last === "dead" || last === "purge") return last;
+  if (
+    last === "stats" || last === "peek" || last === "dead" || last === "purge" ||
+    last === "release" || last === "bury"
+  ) return last;
   return "";
 }
 
@@ -292,6 +306,10 @@ function dispatch(
       });
     case "DELETE dead":
       return queue.purgeDead().then((count) => json({ Count: count }));
+    case "POST release":
+      return withBody(context, request, false, (body) => handBack(context, body));
+    case "POST bury":
+      return withBody(context, request, false, (body) => bury(context, body));
     default: // POST purge
       return queue.purge().then((count) => json({ Count: count }));
   }
@@ -330,10 +348,14 @@ async function receive(
   if (messages.length === 0) return new Response(null, { status: 204 });
   if (request.signal.aborted) {
     // The client is gone: hand the messages back rather than hide them for a whole timeout.
-    release(context, messages);
+    await release(context, messages);
     return new Response(null, { status: 204 });
   }
-  if (batch) return json({ Messages: messages.map(toMessageJson) });
+  if (batch) {
+    return new Response(goJson({ Messages: messages.map(toMessageJson) }), {
+      headers: { ...JSON_HEADERS, ...leaseHeaders(queue) },
+    });
+  }
   const [message] = messages as [Message];
   return new Response(
     goJson({
@@ -344,7 +366,14 @@ async function receive(
         Priority: message.priority,
       },
     }),
-    { headers: { ...JSON_HEADERS, "qite-received": String(message.received) } },
+    {
+      headers: {
+        ...JSON_HEADERS,
+        "qite-received": String(message.received),
+        "qite-delivery": message.delivery,
+        ...leaseHeaders(queue),
+      },
+    },
   );
 }
 
@@ -404,10 +433,13 @@ async function send(context: HandlerContext, body: WireRequest): Promise<Respons
   }
   const message = single(body, "a message to send");
   const id = await queue.send(outgoing(message, ""));
-  return new Response(null, { status: 200, headers: { "qite-message-id": id } });
+  return new Response(null, {
+    status: 200,
+    headers: id === undefined ? {} : { "qite-message-id": id },
+  });
 }
 
-/** PUT: goqite's extend, fenced with `Received`, and qite's batch extend. */
+/** PUT: goqite's extend, fenced with `Delivery`, and qite's batch extend. */
 async function extend(context: HandlerContext, body: WireRequest): Promise<Response> {
   const { queue } = context;
   const parse = (entry: WireMessage, where: string): [MessageId | Receipt, number] => {
@@ -419,16 +451,20 @@ async function extend(context: HandlerContext, body: WireRequest): Promise<Respo
   };
   if (body.messages !== undefined) {
     const entries = batchOf(context, body).map((entry, i) => parse(entry, entryAt(i)));
-    const results = queue.transaction((tx) =>
-      entries.map(([target, delay]) => tx.extend(target, delay))
-    );
+    // One call per distinct delay: atomic when every entry has the same one.
+    const results: boolean[] = new Array(entries.length);
+    for (const delay of new Set(entries.map(([, delay]) => delay))) {
+      const at = entries.flatMap(([, d], i) => d === delay ? [i] : []);
+      const done = await queue.extendBatch(at.map((i) => entries[i]![0]), delay);
+      at.forEach((i, j) => results[i] = done[j]!);
+    }
     return json({ Results: results });
   }
   const [target, delay] = parse(single(body, "the message to extend"), "");
   return applied(await queue.extend(target, delay), target);
 }
 
-/** DELETE: goqite's delete, fenced with `Received`, and qite's batch delete. */
+/** DELETE: goqite's delete, fenced with `Delivery`, and qite's batch delete. */
 async function remove(context: HandlerContext, body: WireRequest): Promise<Response> {
   const { queue } = context;
   if (body.messages !== undefined) {
@@ -439,10 +475,48 @@ async function remove(context: HandlerContext, body: WireRequest): Promise<Respo
   return applied(await queue.delete(target), target);
 }
 
+/** POST release: hands received messages back uncounted (fenced; qite's own route). */
+async function handBack(context: HandlerContext, body: WireRequest): Promise<Response> {
+  const entries = body.messages !== undefined
+    ? batchOf(context, body)
+    : [single(body, "the message to release")];
+  const receipts = entries.map((entry, i) => {
+    const where = body.messages === undefined ? "" : entryAt(i);
+    const target = targetOf(entry, where);
+    if (typeof target === "string") throw new WireError(`Delivery is missing${where}`);
+    if (entry.delay !== undefined && entry.delay < 0n) {
+      throw new WireError(`delay cannot be negative${where}`);
+    }
+    return [target, toMilliseconds(entry.delay ?? 0n, `Delay${where}`)] as const;
+  });
+  const results: boolean[] = new Array(receipts.length);
+  for (const delay of new Set(receipts.map(([, delay]) => delay))) {
+    const at = receipts.flatMap(([, d], i) => d === delay ? [i] : []);
+    const done = await context.queue.releaseBatch(at.map((i) => receipts[i]![0]), delay);
+    at.forEach((i, j) => results[i] = done[j]!);
+  }
+  return json({ Results: results });
+}
+
+/** POST bury: makes received messages dead at once (fenced; qite's own route). */
+async function bury(context: HandlerContext, body: WireRequest): Promise<Response> {
+  const entries = body.messages !== undefined
+    ? batchOf(context, body)
+    : [single(body, "the message to bury")];
+  const results: boolean[] = [];
+  for (const [i, entry] of entries.entries()) {
+    const where = body.messages === undefined ? "" : entryAt(i);
+    const target = targetOf(entry, where);
+    if (typeof target === "string") throw new WireError(`Delivery is missing${where}`);
+    results.push(await context.queue.bury(target));
+  }
+  return json({ Results: results });
+}
+
 /** 200 with `Qite-Applied`, or 409 when a fenced operation found another delivery. */
 function applied(done: boolean, target: MessageId | Receipt): Response {
   if (!done && typeof target === "object") {
-    return text(409, "the message is no longer held by this delivery (Received)");
+    return text(409, "the message is no longer held by this delivery (Delivery)");
   }
   return new Response(null, { status: 200, headers: { "qite-applied": String(done) } });
 }
@@ -473,11 +547,9 @@ function entryAt(i: number): string {
 
 function targetOf(entry: WireMessage, where: string): MessageId | Receipt {
   if (entry.id === undefined || entry.id === "") throw new WireError(`ID cannot be empty${where}`);
-  if (entry.received === undefined) return entry.id;
-  if (entry.received < 1n || entry.received > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new WireError(`Received must be a receive count >= 1${where}`);
-  }
-  return { id: entry.id, received: Number(entry.received) };
+  if (entry.delivery === undefined) return entry.id;
+  if (entry.delivery === "") throw new WireError(`Delivery cannot be empty${where}`);
+  return { id: entry.id, delivery: entry.delivery };
 }
 
 /** Nanoseconds to whole milliseconds, rounding up so that a positive delay stays positive. */
@@ -570,9 +642,9 @@ async function readBody(request: Request, limit: number): Promise<Uint8Array | u
 }
 
 /** Hands messages back uncounted (the client that asked for them is gone). */
-function release(context: HandlerContext, messages: readonly Message[]): void {
+async function release(context: HandlerContext, messages: readonly Message[]): Promise<void> {
   try {
-    queueOps(context.queue).release(messages, 0);
+    await context.queue.releaseBatch(messages, 0);
   } catch (error) {
     log(context.logger, "Cannot hand back messages of a client that went away", {
       queue: context.queue.name,
@@ -602,6 +674,11 @@ export function failure(context: HandlerContext, request: Request, error: unknow
     : text(500, "internal server error");
 }
 
+/** The queue's settings, for clients that run jobs (qite's client reads them). */
+function leaseHeaders(queue: QueueLike): Record<string, string> {
+  return { "qite-timeout": String(queue.timeout), "qite-max-receive": String(queue.maxReceive) };
+}
+
 function toMessageJson(message: Message): Record<string, unknown> {
   return {
     ID: message.id,
@@ -609,6 +686,7 @@ function toMessageJson(message: Message): Record<string, unknown> {
     Delay: 0,
     Priority: message.priority,
     Received: message.received,
+    Delivery: message.delivery,
   };
 }
 

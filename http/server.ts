@@ -66,6 +66,8 @@ const ROUTES: ReadonlySet<string> = new Set([
   "dead/count",
   "dead/redrive",
   "purge",
+  "release",
+  "bury",
 ]);
 /** Queue objects kept for reuse; they hold no resources, so the oldest are simply dropped. */
 const MAX_CACHED_QUEUES = 1000;

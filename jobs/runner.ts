@@ -5,12 +5,13 @@
  */
 
 import type { Message, MessageId } from "../src/message.ts";
-import { type Queue, queueOps } from "../src/sqlite/queue.ts";
+import type { QueueLike } from "../src/queue_like.ts";
 import { QueueError } from "../src/errors.ts";
-import type { QueueOps } from "../src/sqlite/_ops.ts";
 import { checkInteger, checkName, checkPositive, checkSignal, show } from "../src/_validate.ts";
 import { decodeJob } from "./envelope.ts";
 import { describeError as describe, log, type Logger } from "../src/logger.ts";
+import { type Lease, Leases } from "./_leases.ts";
+import { Acks } from "./_acks.ts";
 
 export type { Logger };
 
@@ -24,7 +25,8 @@ export interface JobContext {
   readonly attempt: number;
   /**
    * Fires when the runner shuts down, and when it loses the message's lease (it could not
-   * extend it in time, and another consumer may have it now). Pass it to your I/O.
+   * extend it in time, and another consumer may have it now). Pass it to your I/O: a job that
+   * ignores it is abandoned after the runner's `gracePeriod` on shutdown.
    */
   readonly signal: AbortSignal;
 }
@@ -102,8 +104,11 @@ export interface RunnerHooks {
 
 /** Options for {@linkcode Runner}. */
 export interface RunnerOptions {
-  /** The queue to take jobs from. */
-  queue: Queue;
+  /**
+   * The queue to take jobs from: a SQLite `Queue`, a PostgreSQL queue, or an HTTP client of a
+   * qite server (anything that implements {@linkcode QueueLike}).
+   */
+  queue: QueueLike;
   /**
    * The most jobs running at once.
    *
@@ -140,6 +145,14 @@ export interface RunnerOptions {
    * @default {{ base: 1000, max: 60000, jitter: 0.5 }}
    */
   backoff?: Backoff;
+  /**
+   * How long, in milliseconds, a shutdown waits for running jobs (whose signals have fired)
+   * before it gives up on them: then their leases are no longer renewed, `start()` resolves,
+   * and their messages become receivable again when their leases run out.
+   *
+   * @default {10000}
+   */
+  gracePeriod?: number;
   /** Where to log; silent by default. */
   logger?: Logger;
   /** Hooks for metrics. */
@@ -148,7 +161,10 @@ export interface RunnerOptions {
 
 /** Options for {@linkcode Runner.start}. */
 export interface StartOptions {
-  /** Stops the runner: it starts no new job, waits for running ones, then resolves. */
+  /**
+   * Stops the runner, as {@linkcode Runner.stop} does: it starts no new job, signals and waits
+   * for running ones (up to the grace period), then resolves.
+   */
   signal?: AbortSignal;
 }
 
@@ -170,6 +186,8 @@ export class RetryJob extends Error {
   readonly delay: number;
 
   /**
+   * Creates the error a job throws to be retried later.
+   *
    * @param delay Milliseconds until the retry.
    * @param message Why.
    * @throws {RangeError} If `delay` is negative or not an integer.
@@ -182,20 +200,25 @@ export class RetryJob extends Error {
   }
 }
 
-/** A job that is running. */
-interface Running {
-  readonly message: Message;
-  readonly name: string;
+/** A job held by the runner: received, and running or waiting for a free slot. */
+interface Held {
+  readonly lease: Lease;
   readonly controller: AbortController;
-  /** When to renew the lease (ms since the epoch). */
-  renewAt: number;
-  /** Whether the lease was lost. */
-  lost: boolean;
 }
 
 interface Registration {
   readonly fn: JobFunction;
   readonly backoff: (attempt: number) => number;
+}
+
+/** One `start()` of a runner, until it has stopped. */
+interface Run {
+  readonly stop: AbortController;
+  readonly stopped: Promise<void>;
+  readonly leases: Leases;
+  readonly acks: Acks;
+  /** Set when `start()` is done: jobs that finish later leave their messages alone. */
+  over: boolean;
 }
 
 /** The longest the receive loop runs without giving the event loop a turn, in milliseconds. */
@@ -204,7 +227,23 @@ const MAX_BUSY_MS = 5;
 /** Prefetched messages should start within about this many milliseconds. */
 const PREFETCH_WINDOW_MS = 10;
 
+/** How many times a shutdown tries to delete finished jobs' messages. */
+const FINAL_ACK_ATTEMPTS = 3;
+
 const DEFAULT_BACKOFF: Required<BackoffOptions> = { base: 1000, max: 60_000, jitter: 0.5 };
+
+/** The methods a runner calls on its queue. */
+const QUEUE_METHODS = [
+  "receiveBatch",
+  "receiveBatchAndWait",
+  "deleteAndReceive",
+  "deleteBatch",
+  "extend",
+  "extendBatch",
+  "release",
+  "releaseBatch",
+  "bury",
+] as const;
 
 function toBackoff(action: string, backoff: Backoff): (attempt: number) => number {
   if (typeof backoff === "function") return backoff;
@@ -234,9 +273,13 @@ function toBackoff(action: string, backoff: Backoff): (attempt: number) => numbe
 /**
  * Runs named jobs from a queue: at most `limit` at once, with their leases extended while they
  * run, failures retried with exponential backoff until the queue's `maxReceive` (then the
- * message is dead), and a graceful shutdown. It receives several messages per statement and
- * deletes finished jobs' messages in small batches, in the same transaction as the next
- * receive, so it needs far fewer commits than jobs.
+ * message is dead), and a graceful shutdown with a bounded grace period. It receives several
+ * messages per call and deletes finished jobs' messages in the same call as its next receive,
+ * so it needs far fewer commits than jobs.
+ *
+ * It works over any {@linkcode QueueLike}: a SQLite `Queue`, a PostgreSQL queue, or an HTTP
+ * client of a qite server. Jobs are stored in goqite's format (see `encodeJob`), so Go and
+ * TypeScript runners can share a queue.
  *
  * @example Running a job
  * ```ts
@@ -248,39 +291,34 @@ function toBackoff(action: string, backoff: Backoff): (attempt: number) => numbe
  * setup(db);
  * const queue = new Queue({ db, name: "jobs" });
  * const runner = new Runner({ queue, limit: 4 });
- * const controller = new AbortController();
  * const greeted: string[] = [];
  * runner.register("greet", (body) => {
  *   greeted.push(new TextDecoder().decode(body));
- *   controller.abort();
+ *   void runner.stop(); // stop() resolves once this job has finished
  * });
  *
  * await createJob(queue, "greet", "Yo");
- * await runner.start({ signal: controller.signal });
+ * await runner.start();
  * assert.deepEqual(greeted, ["Yo"]);
  * ```
  */
 export class Runner {
-  #queue: Queue;
+  #queue: QueueLike;
   #limit: number;
   #pollInterval: number;
   #extend: number;
+  #gracePeriod: number;
   #backoff: (attempt: number) => number;
   #logger: Logger | undefined;
   #hooks: RunnerHooks;
   #jobs = new Map<string, Registration>();
-  #running = new Set<Running>();
-  #buffer: Running[] = [];
+  #running = new Set<Held>();
+  #buffer: Held[] = [];
   #prefetch: number;
   #averageMs: number | undefined;
-  #acks: Message[] = [];
-  #ackTimer: ReturnType<typeof setImmediate> | undefined;
   #slot: (() => void) | undefined;
   #idle: (() => void) | undefined;
-  #renewTimer: ReturnType<typeof setTimeout> | undefined;
-  #renewAt = Infinity;
-  #started = false;
-  #ops: QueueOps | undefined;
+  #run: Run | undefined;
 
   /**
    * Creates a runner.
@@ -302,19 +340,26 @@ export class Runner {
       prefetch = 100,
       pollInterval = 100,
       extend = 5000,
+      gracePeriod = 10_000,
       backoff = DEFAULT_BACKOFF,
       logger,
       hooks = {},
     } = options;
-    if (typeof queue !== "object" || queue === null || typeof queue.receiveBatch !== "function") {
+    if (
+      typeof queue !== "object" || queue === null ||
+      QUEUE_METHODS.some((method) => typeof queue[method] !== "function")
+    ) {
       throw new TypeError(
-        `Cannot ${action} as 'queue' must be a Queue: current value is ${show(queue)}`,
+        `Cannot ${action} as 'queue' must be a queue (a QueueLike: ${
+          QUEUE_METHODS.join(", ")
+        }): current value is ${show(queue)}`,
       );
     }
     checkInteger(action, "limit", limit, 1);
     checkInteger(action, "prefetch", prefetch, 0);
     checkPositive(action, "pollInterval", pollInterval, 2 ** 31 - 1);
     checkInteger(action, "extend", extend, 1, 2 ** 31 - 1);
+    checkInteger(action, "gracePeriod", gracePeriod, 0, 2 ** 31 - 1);
     if (logger !== undefined && typeof logger?.info !== "function") {
       throw new TypeError(
         `Cannot ${action} as 'logger' must have an info() method: current value is ${show(logger)}`,
@@ -330,6 +375,7 @@ export class Runner {
     this.#prefetch = prefetch;
     this.#pollInterval = pollInterval;
     this.#extend = extend;
+    this.#gracePeriod = gracePeriod;
     this.#backoff = toBackoff(action, backoff);
     this.#logger = logger;
     this.#hooks = hooks;
@@ -377,21 +423,45 @@ export class Runner {
   }
 
   /**
-   * Runs jobs until `signal` aborts; then starts no new job, waits for the running ones,
-   * acknowledges them, and resolves. Jobs see the abort through their own signal. Nothing
-   * (timer, listener) is left behind.
+   * Runs jobs until `signal` aborts or {@linkcode Runner.stop} is called; then starts no new
+   * job, hands back the messages it held but had not started (uncounted), fires the running
+   * jobs' signals and waits for them up to the grace period, deletes the finished jobs'
+   * messages, and resolves. Nothing (timer, listener) is left behind.
    *
    * @param options The stop signal.
    * @returns A promise that resolves once stopped.
    * @throws {TypeError} If the runner is already running.
-   * @throws {QueueError} If the queue is closed while running (after running jobs finish).
+   * @throws {QueueError} If the queue is closed while running (after the shutdown above).
    */
   async start(options: StartOptions = {}): Promise<void> {
-    if (this.#started) throw new TypeError("Cannot start runner as it is already running");
+    if (this.#run !== undefined) {
+      throw new TypeError("Cannot start runner as it is already running");
+    }
     const { signal } = options;
     checkSignal("start runner", signal);
-    this.#started = true;
     const stop = new AbortController();
+    let finished!: () => void;
+    const run: Run = {
+      stop,
+      stopped: new Promise<void>((resolve) => finished = resolve),
+      leases: new Leases(
+        this.#queue,
+        this.#extend,
+        (lease) => this.#lost(lease),
+        (error) => this.#log("Cannot extend running jobs' leases", { error: describe(error) }),
+      ),
+      acks: new Acks(
+        this.#queue,
+        (messages, deleted) => this.#reportAcks(messages, deleted),
+        (error, count) =>
+          this.#log("Cannot delete finished jobs' messages; trying again", {
+            error: describe(error),
+            count,
+          }),
+      ),
+      over: false,
+    };
+    this.#run = run;
     const onAbort = (): void => stop.abort(signal?.reason);
     // On shutdown, running jobs see it through their signals, and a loop waiting for a free
     // slot stops waiting.
@@ -404,41 +474,68 @@ export class Runner {
     this.#log("Starting runner", { queue: this.#queue.name, jobs: [...this.#jobs.keys()] });
     let fatal: unknown;
     try {
-      this.#ops = queueOps(this.#queue);
-      fatal = await this.#loop(stop.signal);
+      fatal = await this.#loop(run);
     } catch (error) {
       fatal = error;
     } finally {
-      if (!stop.signal.aborted) stop.abort(fatal);
-      const held = this.#buffer.splice(0).filter((job) => !job.lost).map((job) => job.message);
-      if (held.length > 0) this.#safely(() => this.#ops!.release(held, 0));
-      if (this.#running.size > 0) await new Promise<void>((resolve) => this.#idle = resolve);
-      if (this.#ackTimer !== undefined) clearImmediate(this.#ackTimer);
-      this.#ackTimer = undefined;
-      this.#flushAcks();
-      if (this.#renewTimer !== undefined) clearTimeout(this.#renewTimer);
-      this.#renewTimer = undefined;
-      this.#renewAt = Infinity;
       signal?.removeEventListener("abort", onAbort);
-      this.#started = false;
+      if (!stop.signal.aborted) stop.abort(fatal);
+      await this.#shutdown(run);
+      this.#run = undefined;
+      finished();
       this.#log("Stopped runner", { queue: this.#queue.name });
     }
     if (fatal !== undefined) throw fatal;
   }
 
-  /** The receive loop; returns a fatal error, or undefined when stopped by the signal. */
-  async #loop(stop: AbortSignal): Promise<unknown> {
+  /**
+   * Stops the runner as its start signal would, and resolves once `start()` has finished (it
+   * never rejects: `start()` reports failures). Does nothing if it is not running.
+   *
+   * @returns A promise that resolves once stopped.
+   *
+   * @example Stopping from the outside
+   * ```ts
+   * import { open, Queue, setup } from "@qite/qite";
+   * import { Runner } from "@qite/qite/jobs";
+   *
+   * using db = open(":memory:");
+   * setup(db);
+   * const runner = new Runner({ queue: new Queue({ db, name: "jobs" }) });
+   * const running = runner.start();
+   * await runner.stop();
+   * await running;
+   * ```
+   */
+  stop(): Promise<void> {
+    const run = this.#run;
+    if (run === undefined) return Promise.resolve();
+    run.stop.abort();
+    return run.stopped;
+  }
+
+  /** Stops the runner, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
+  /** The receive loop; returns a fatal error, or undefined when stopped. */
+  async #loop(run: Run): Promise<unknown> {
+    const stop = run.stop.signal;
     let yielded = performance.now();
     while (!stop.aborted) {
       if (performance.now() - yielded > MAX_BUSY_MS) {
         // With a full queue, fast jobs and a free slot, every await above may be settled by
         // microtasks alone, which never let timers and I/O run: give them a turn.
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        await new Promise<void>((resolve) => setTimeout(resolve, 0));
         yielded = performance.now();
         continue;
       }
+      if (this.#queue.closed) {
+        return new QueueError("CLOSED", "Cannot receive jobs as the queue is closed");
+      }
       while (this.#running.size < this.#limit && this.#buffer.length > 0) {
-        this.#start(this.#buffer.shift()!, stop);
+        this.#start(this.#buffer.shift()!, run);
       }
       const free = this.#limit - this.#running.size;
       if (free <= 0) {
@@ -447,9 +544,11 @@ export class Runner {
         continue;
       }
       let messages: Message[];
+      let since = performance.now();
       try {
-        messages = this.#ackAndReceive(free + this.#prefetchTarget());
-        if (messages.length === 0) {
+        messages = await this.#receive(run, free + this.#prefetchTarget());
+        if (messages.length === 0 && !stop.aborted) {
+          since = performance.now();
           messages = await this.#queue.receiveBatchAndWait(free, {
             signal: stop,
             interval: this.#pollInterval,
@@ -462,19 +561,68 @@ export class Runner {
         await sleep(this.#pollInterval, stop);
         continue;
       }
-      const renewAt = Date.now() + 0.8 * this.#queue.timeout;
-      for (const message of messages) {
-        this.#buffer.push({
-          message,
-          name: "",
-          controller: new AbortController(),
-          renewAt,
-          lost: false,
-        });
+      for (const lease of run.leases.add(messages, since, this.#queue.timeout)) {
+        this.#buffer.push({ lease, controller: new AbortController() });
       }
-      if (messages.length > 0) this.#scheduleRenewal(renewAt);
     }
     return undefined;
+  }
+
+  /** Receives up to `max` messages, deleting finished jobs' messages in the same call. */
+  async #receive(run: Run, max: number): Promise<Message[]> {
+    const acks = run.acks.take();
+    if (acks.length === 0) return await this.#queue.receiveBatch(max);
+    let result;
+    try {
+      result = await this.#queue.deleteAndReceive(acks, max);
+    } catch (error) {
+      run.acks.restore(acks, error);
+      throw error;
+    }
+    run.acks.settle(acks, result.deleted);
+    return result.messages;
+  }
+
+  /** Hands back what was held, waits for running jobs (up to the grace period), acks. */
+  async #shutdown(run: Run): Promise<void> {
+    const deadline = performance.now() + this.#gracePeriod;
+    const held = this.#buffer.splice(0);
+    for (const job of held) run.leases.remove(job.lease);
+    const handBack = held.filter((job) => !job.lease.lost).map((job) => job.lease.message);
+    if (handBack.length > 0 && !this.#queue.closed) {
+      await this.#safely(() => this.#queue.releaseBatch(handBack, 0));
+    }
+    if (this.#running.size > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.#idle = resolve),
+        new Promise<void>((resolve) => timer = setTimeout(resolve, this.#gracePeriod)),
+      ]);
+      clearTimeout(timer);
+      this.#idle = undefined;
+      if (this.#running.size > 0) {
+        this.#log("Gave up waiting for running jobs; their messages are received again later", {
+          queue: this.#queue.name,
+          count: this.#running.size,
+        });
+      }
+    }
+    run.leases.stop();
+    for (let attempt = 0; attempt < FINAL_ACK_ATTEMPTS && run.acks.size > 0; attempt++) {
+      if (this.#queue.closed) break;
+      if (attempt > 0) {
+        await sleep(Math.min(100, Math.max(0, deadline - performance.now())), undefined);
+      }
+      await run.acks.flush();
+    }
+    run.acks.stop();
+    if (run.acks.size > 0) {
+      this.#log("Cannot delete finished jobs' messages; they will run again", {
+        queue: this.#queue.name,
+        count: run.acks.size,
+      });
+    }
+    run.over = true;
   }
 
   /** How many messages to hold ahead: those that recent durations say start within 10 ms. */
@@ -484,90 +632,85 @@ export class Runner {
     return Math.min(this.#prefetch, ahead);
   }
 
-  /** Deletes finished jobs' messages and receives up to `max`, in one transaction. */
-  #ackAndReceive(max: number): Message[] {
-    const ops = this.#ops!;
-    if (this.#acks.length === 0) return ops.receive(max);
-    const acks = this.#takeAcks();
-    try {
-      return ops.db.transaction(() => {
-        this.#reportAcks(acks, ops.delete(acks));
-        return ops.receive(max);
-      });
-    } catch (error) {
-      this.#acks.push(...acks); // nothing was deleted; try again
-      throw error;
-    }
-  }
-
-  #start(held: Running, stop: AbortSignal): void {
-    const { message } = held;
-    if (held.lost) return; // its lease ran out while it waited; someone else has it
+  #start(held: Held, run: Run): void {
+    const { lease } = held;
+    const message = lease.message;
+    if (lease.lost) return; // its lease ran out while it waited; someone else may have it
     let envelope: { name: string; body: Uint8Array };
     try {
       envelope = decodeJob(message.body);
     } catch (error) {
+      run.leases.remove(lease);
       this.#log("Cannot decode job; it is dead now", { id: message.id, error: describe(error) });
-      this.#safely(() => this.#ops!.kill([message]));
+      void this.#safely(() => this.#queue.bury(message));
       return;
     }
     const registration = this.#jobs.get(envelope.name);
     if (registration === undefined) {
+      run.leases.remove(lease);
       this.#log("Job is not registered; leaving it for a runner that has it", {
         id: message.id,
         name: envelope.name,
       });
       // Not counted as a receive: a deploy that registers the job will run it.
-      this.#safely(() => this.#ops!.release([message], this.#queue.timeout));
+      void this.#safely(() => this.#queue.release(message, this.#queue.timeout));
       return;
     }
-    const job: Running = { ...held, name: envelope.name };
-    this.#running.add(job);
-    const event: JobEvent = { id: message.id, name: job.name, attempt: message.received };
+    this.#running.add(held);
+    const event: JobEvent = { id: message.id, name: envelope.name, attempt: message.received };
     this.#hook("run", event);
     const started = performance.now();
+    const finish = (ok: boolean, error?: unknown): void =>
+      this.#finish(held, event, registration, started, ok, error, run);
     let result: unknown;
     try {
-      result = registration.fn(envelope.body, { ...event, signal: job.controller.signal });
+      result = registration.fn(envelope.body, { ...event, signal: held.controller.signal });
     } catch (error) {
-      this.#finish(job, registration, started, false, error, stop);
+      finish(false, error);
       return;
     }
     if (isThenable(result)) {
       (result as Promise<unknown>).then(
-        () => this.#finish(job, registration, started, true, undefined, stop),
-        (error: unknown) => this.#finish(job, registration, started, false, error, stop),
+        () => finish(true),
+        (error: unknown) => finish(false, error),
       );
-    } else this.#finish(job, registration, started, true, undefined, stop);
+    } else finish(true);
   }
 
   #finish(
-    job: Running,
+    held: Held,
+    job: JobEvent,
     registration: Registration,
     started: number,
     ok: boolean,
     error: unknown,
-    stop: AbortSignal,
+    run: Run,
   ): void {
-    this.#running.delete(job);
+    this.#running.delete(held);
+    run.leases.remove(held.lease);
     const duration = performance.now() - started;
+    const message = held.lease.message;
+    const event = { ...job, duration };
+    if (run.over) {
+      // start() has resolved: the queue may be closed; the message will be received again.
+      this.#log("Job finished after the runner stopped waiting for it", event);
+      return;
+    }
     this.#averageMs = this.#averageMs === undefined
       ? duration
       : this.#averageMs * 0.9 + duration * 0.1;
-    const { message, name } = job;
-    const event = { id: message.id, name, attempt: message.received, duration };
+    const stop = run.stop.signal;
     if (ok) {
       this.#log("Ran job", event);
       this.#hook("success", event);
-      this.#acks.push(message);
-      this.#scheduleAck();
+      run.acks.push(message);
     } else if (error instanceof RetryJob) {
       this.#log("Job asked to be retried", { ...event, retryIn: error.delay });
-      this.#safely(() => this.#ops!.release([message], error.delay));
+      void this.#safely(() => this.#queue.release(message, error.delay));
     } else if (stop.aborted && (error === stop.reason || isAbortError(error))) {
       // Stopped by the shutdown: hand it back at once, not counted as a failure.
       this.#log("Job stopped by shutdown; handing it back", event);
-      this.#safely(() => this.#ops!.release([message], 0));
+      void this.#safely(() => this.#queue.release(message, 0));
     } else {
       const dead = message.received >= this.#queue.maxReceive;
       const retryIn = dead ? undefined : Math.max(0, registration.backoff(message.received));
@@ -577,95 +720,41 @@ export class Runner {
         retryIn,
       });
       this.#hook("failure", { ...event, error, retryIn });
-      this.#safely(() =>
-        dead ? this.#ops!.kill([message]) : this.#ops!.extend([message], retryIn!)
+      void this.#safely(() =>
+        dead ? this.#queue.bury(message) : this.#queue.extend(message, retryIn!)
       );
     }
     this.#slot?.();
     if (this.#running.size === 0) this.#idle?.();
   }
 
-  #scheduleAck(): void {
-    if (this.#ackTimer !== undefined) return;
-    // The receive loop usually takes the acks first, in its next transaction; this catches
-    // the rest within a turn of the event loop.
-    this.#ackTimer = setImmediate(() => {
-      this.#ackTimer = undefined;
-      this.#flushAcks();
+  #reportAcks(messages: readonly Message[], deleted: readonly boolean[]): void {
+    messages.forEach((message, i) => {
+      if (!deleted[i]) {
+        this.#log("Job finished after its lease was lost; it may run again", { id: message.id });
+      }
     });
   }
 
-  #takeAcks(): Message[] {
-    const acks = this.#acks;
-    this.#acks = [];
-    return acks;
-  }
-
-  #flushAcks(): void {
-    if (this.#acks.length === 0 || this.#ops === undefined) return;
-    const acks = this.#takeAcks();
-    try {
-      this.#reportAcks(acks, this.#ops.delete(acks));
-    } catch (error) {
-      this.#log("Cannot delete finished jobs' messages; they will run again", {
-        error: describe(error),
-        count: acks.length,
-      });
-    }
-  }
-
-  #reportAcks(acks: readonly Message[], deleted: readonly boolean[]): void {
-    for (let i = 0; i < acks.length; i++) {
-      if (!deleted[i]) {
-        this.#log("Job finished after its lease was lost; it may run again", {
-          id: acks[i]!.id,
-        });
+  /** A lease was lost: the job's signal fires; a held job will not start. */
+  #lost(lease: Lease): void {
+    this.#log("Lost a job's lease", { id: lease.message.id });
+    for (const job of [...this.#running, ...this.#buffer]) {
+      if (job.lease === lease) {
+        job.controller.abort(
+          new QueueError(
+            "LEASE_LOST",
+            `Cannot keep job ${lease.message.id} as its lease was lost: another consumer may ` +
+              "have it",
+          ),
+        );
       }
     }
   }
 
-  #scheduleRenewal(at: number): void {
-    if (at >= this.#renewAt) return;
-    if (this.#renewTimer !== undefined) clearTimeout(this.#renewTimer);
-    this.#renewAt = at;
-    this.#renewTimer = setTimeout(() => this.#renew(), Math.max(0, at - Date.now()));
-  }
-
-  /** Extends the leases of running jobs that are due, and aborts those whose lease is lost. */
-  #renew(): void {
-    this.#renewTimer = undefined;
-    this.#renewAt = Infinity;
-    const now = Date.now();
-    const due = [...this.#running, ...this.#buffer].filter((job) =>
-      !job.lost && job.renewAt <= now + 10
-    );
-    if (due.length > 0) {
-      let extended: boolean[] = [];
-      try {
-        extended = this.#ops!.extend(due.map((job) => job.message), this.#extend);
-      } catch (error) {
-        this.#log("Cannot extend running jobs' leases", { error: describe(error) });
-      }
-      due.forEach((job, i) => {
-        if (extended[i]) job.renewAt = now + 0.8 * this.#extend;
-        else if (extended.length > 0) {
-          job.lost = true;
-          this.#log("Lost a job's lease", { id: job.message.id });
-          job.controller.abort(
-            new QueueError("CLOSED", `Cannot keep job ${job.message.id} as its lease was lost`),
-          );
-        } else job.renewAt = now + 100; // the extend failed: try again soon
-      });
-    }
-    let next = Infinity;
-    for (const job of this.#running) if (!job.lost && job.renewAt < next) next = job.renewAt;
-    for (const job of this.#buffer) if (!job.lost && job.renewAt < next) next = job.renewAt;
-    if (next !== Infinity) this.#scheduleRenewal(next);
-  }
-
-  #safely(fn: () => unknown): void {
+  async #safely(fn: () => Promise<unknown>): Promise<void> {
     try {
-      fn();
+      await fn();
     } catch (error) {
       this.#log("Cannot update a job's message", { error: describe(error) });
     }
@@ -704,14 +793,14 @@ function isAbortError(error: unknown): boolean {
   return error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError");
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       clearTimeout(timer);
-      signal.removeEventListener("abort", done);
+      signal?.removeEventListener("abort", done);
       resolve();
     };
     const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
+    signal?.addEventListener("abort", done, { once: true });
   });
 }

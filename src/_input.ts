@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Receipt, SendMessage } from "./message.ts";
+import type { Priority, Receipt, SendMessage } from "./message.ts";
 import { MAX_DURATION_MS } from "./_time.ts";
 import { checkInteger, show } from "./_validate.ts";
 
@@ -20,22 +20,24 @@ export function toBody(action: string, body: unknown): Uint8Array {
   );
 }
 
-/** Checks a duration in milliseconds: an integer from 0 to 100 years. */
+/** Checks a duration in milliseconds: an integer from `min` (default 0) to 100 years. */
 export function checkDuration(
   action: string,
   name: string,
   value: unknown,
+  min = 0,
 ): asserts value is number {
-  checkInteger(action, name, value, 0, MAX_DURATION_MS);
+  checkInteger(action, name, value, min, MAX_DURATION_MS);
 }
 
 /** Reads `extend`/`delete`'s target: a bare id, or a receipt to fence on. */
 export function toTarget(action: string, target: unknown): Target {
   if (typeof target === "string" && target !== "") return { id: target };
   if (typeof target === "object" && target !== null) {
-    const { id, received } = target as Partial<Receipt>;
-    if (typeof id === "string" && id !== "" && Number.isSafeInteger(received)) {
-      return { id, received: received! };
+    const { id, delivery } = target as Partial<Receipt>;
+    if (typeof id === "string" && id !== "" && typeof delivery === "string") {
+      // A message from a server that gives no delivery token (goqite's) acts as its bare id.
+      return delivery === "" ? { id } : { id, delivery };
     }
   }
   throw new TypeError(
@@ -45,13 +47,26 @@ export function toTarget(action: string, target: unknown): Target {
   );
 }
 
+/** Reads a receipt (a received message), or throws `TypeError`. */
+export function toReceipt(action: string, receipt: unknown): Receipt {
+  const target = toTarget(action, receipt);
+  if (target.delivery === undefined) {
+    throw new TypeError(
+      `Cannot ${action} as the target must be a received message (a receipt), not an id: ` +
+        `current value is ${show(receipt)}`,
+    );
+  }
+  return { id: target.id, delivery: target.delivery };
+}
+
 /** A validated message to send: body, delay (ms), priority. */
-export type Outgoing = readonly [body: Uint8Array, delay: number, priority: number];
+export type Outgoing = readonly [body: Uint8Array, delay: number, priority: Priority];
 
 /** A validated `extend`/`delete` target. */
 export interface Target {
   readonly id: string;
-  readonly received?: number;
+  /** The receipt's delivery token; absent for a bare id. */
+  readonly delivery?: string;
 }
 
 /** Validates a message to send, with a body of at most `maxBodySize` bytes. */
@@ -72,8 +87,7 @@ export function parseMessage(action: string, message: unknown, maxBodySize: numb
     );
   }
   checkDuration(action, "delay", delay);
-  checkInteger(action, "priority", priority);
-  return [bytes, delay, priority];
+  return [bytes, delay, checkPriority(action, priority)];
 }
 
 /** Validates a list argument, then each entry with `parse`. */
@@ -89,4 +103,25 @@ export function parseList<T>(
     );
   }
   return list.map((item, i) => parse(`${action} (entry ${i})`, item));
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * Checks a priority: a safe integer, or a bigint within 64 bits (a bigint that is a safe integer
+ * becomes a number).
+ */
+export function checkPriority(action: string, priority: unknown): Priority {
+  if (typeof priority === "bigint") {
+    if (priority < INT64_MIN || priority > INT64_MAX) {
+      throw new RangeError(
+        `Cannot ${action} as 'priority' must fit in 64 bits: current value is ${priority}n`,
+      );
+    }
+    const small = Number(priority);
+    return Number.isSafeInteger(small) ? small : priority;
+  }
+  checkInteger(action, "priority", priority);
+  return priority;
 }

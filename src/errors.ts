@@ -21,6 +21,7 @@
  * - `NOT_SET_UP`: the `goqite` table does not exist; call `setup(db)` first.
  * - `SCHEMA_MISMATCH`: a `goqite` table exists but is not goqite's.
  * - `UNSUPPORTED`: the SQLite library or driver lacks something qite needs.
+ * - `LEASE_LOST`: a job's lease ran out or was taken, and another consumer may hold its message.
  * - `HTTP`: a qite server answered a client with an error status (see `HttpError`).
  * - `NETWORK`: a client could not reach its server, or the answer was not qite's.
  * - `SQLITE`: any other SQLite error; see `sqliteCode` and `cause`.
@@ -40,6 +41,7 @@ export type QueueErrorCode =
   | "NOT_SET_UP"
   | "SCHEMA_MISMATCH"
   | "UNSUPPORTED"
+  | "LEASE_LOST"
   | "HTTP"
   | "NETWORK"
   | "SQLITE";

@@ -18,30 +18,48 @@ export interface SendMessage {
    */
   delay?: number;
   /**
-   * Higher is received first; equal priorities are received oldest first.
+   * Higher is received first; equal priorities are received oldest first. A safe integer, or a
+   * `bigint` within 64 bits.
    *
    * @default {0}
    */
-  priority?: number;
+  priority?: Priority;
 }
 
 /**
- * What identifies one delivery of a message: its id and its receive count at that delivery.
- * `extend` and `delete` given a receipt only act while that delivery still holds the message.
+ * A message's priority: higher is received first. A `bigint` where a `number` cannot hold the
+ * value exactly: rows written by other programs (Go's `int` is 64 bits) may hold priorities
+ * beyond ±2^53, and qite reads them back exactly.
+ */
+export type Priority = number | bigint;
+
+/**
+ * What identifies one delivery of a message: its id and an opaque token of the delivery.
+ * `extend`, `delete`, `release` and `bury` given a receipt only act while that delivery still
+ * holds the message: from its receive until the message is received again, released, redriven,
+ * buried or deleted. (A lease that ran out without anyone receiving the message again still
+ * holds it, as in SQS.)
  */
 export interface Receipt {
   /** The message id. */
   readonly id: MessageId;
-  /** How many times the message had been received, counting this delivery. */
-  readonly received: number;
+  /**
+   * Identifies this delivery; opaque. It never repeats for a message, whatever happens to the
+   * message (receives, releases, redrives), so a stale receipt can never act on a later
+   * delivery. Empty for a message received from a server that gives none (goqite's HTTP
+   * handler): such a receipt acts as the bare id.
+   */
+  readonly delivery: string;
 }
 
 /** A received message. It is also the {@linkcode Receipt} of this delivery. */
 export interface Message extends Receipt {
   /** The payload. */
   readonly body: Uint8Array;
+  /** How many times the message has been received, counting this delivery. */
+  readonly received: number;
   /** The message's priority. */
-  readonly priority: number;
+  readonly priority: Priority;
 }
 
 /** A message as it sits in the table, for `peek` and `listDead`. */

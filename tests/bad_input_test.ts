@@ -31,6 +31,9 @@ const BAD_NUMBERS: unknown[] = [
   10n,
 ];
 
+/** Priorities out of a 64-bit integer's range. */
+const BAD_PRIORITIES: unknown[] = [2n ** 63n, -(2n ** 63n) - 1n];
+
 eachDriver(
   "Bad arguments to every Queue method get TypeError or RangeError and change nothing",
   async (
@@ -47,13 +50,22 @@ eachDriver(
         `send delay ${String(value)}`,
         () => queue.send({ body: "x", delay: value as number }),
       ]);
-      if (typeof value !== "number" || !Number.isSafeInteger(value)) {
+      // A priority may be a safe integer or a bigint within 64 bits.
+      if (typeof value !== "bigint" && !Number.isSafeInteger(value)) {
         calls.push([
           `send priority ${String(value)}`,
           () => queue.send({ body: "x", priority: value as number }),
         ]);
       }
       calls.push([`extend ${String(value)}`, () => queue.extend(id, value as number)]);
+    }
+    for (const value of BAD_PRIORITIES) {
+      calls.push([
+        `send priority ${String(value)}`,
+        () => queue.send({ body: "x", priority: value as bigint }),
+      ]);
+    }
+    for (const value of BAD_NUMBERS) {
       calls.push([`extendBatch ${String(value)}`, () => queue.extendBatch([id], value as number)]);
       calls.push([`receiveBatch ${String(value)}`, () => queue.receiveBatch(value as number)]);
       calls.push([`peek ${String(value)}`, () => queue.peek({ limit: value as number })]);

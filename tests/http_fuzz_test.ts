@@ -107,6 +107,8 @@ function generate(next: () => number): Malformed[] {
     }
   }
   for (const value of NOT_A_STRING) {
+    add("wrong types", "PUT", `{"Message":{"ID":"m_00","Delay":1,"Delivery":${value}}}`);
+    add("wrong types", "DELETE", `{"Message":{"ID":"m_00","Delivery":${value}}}`);
     add("wrong types", "POST", `{"Message":{"Body":${value}}}`);
     add("wrong types", "PUT", `{"Message":{"ID":${value},"Delay":1}}`);
     add("wrong types", "DELETE", `{"Message":{"ID":${value}}}`);
@@ -117,8 +119,6 @@ function generate(next: () => number): Malformed[] {
     add("wrong types", "POST", `{"Message":{"Body":"","Delay":${value}}}`);
     add("wrong types", "POST", `{"Message":{"Body":"","Priority":${value}}}`);
     add("wrong types", "PUT", `{"Message":{"ID":"m_00","Delay":${value}}}`);
-    add("wrong types", "PUT", `{"Message":{"ID":"m_00","Delay":1,"Received":${value}}}`);
-    add("wrong types", "DELETE", `{"Message":{"ID":"m_00","Received":${value}}}`);
     add("wrong types", "PUT", `{"Messages":[{"ID":"m_00","Delay":${value}}]}`);
   }
 
@@ -167,8 +167,8 @@ function generate(next: () => number): Malformed[] {
       add("numbers", "POST", `{"Message":{"Body":"","Priority":${value}}}`); // negative is fine
     }
     add("numbers", "PUT", `{"Message":{"ID":"m_00","Delay":${value}}}`);
-    add("numbers", "PUT", `{"Message":{"ID":"m_00","Delay":1,"Received":${value}}}`);
-    add("numbers", "DELETE", `{"Message":{"ID":"m_00","Received":${value}}}`);
+    add("numbers", "PUT", `{"Message":{"ID":"m_00","Delay":1,"Delivery":${value}}}`);
+    add("numbers", "DELETE", `{"Message":{"ID":"m_00","Delivery":${value}}}`);
   }
   add("numbers", "POST", '{"Message":{"Body":"","Delay":9223372036854775807}}');
   add("numbers", "PUT", '{"Message":{"ID":"m_00","Delay":9223372036854775807}}');

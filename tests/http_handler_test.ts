@@ -335,7 +335,8 @@ const BAD_PUTS: ReadonlyArray<[string, unknown, string | RegExp]> = [
   ["no ID", { Message: { Delay: 1 } }, "ID cannot be empty\n"],
   ["undecodable JSON", "{", /^error decoding request/],
   ["a number ID", { Message: { ID: 5, Delay: 1 } }, /ID/],
-  ["a Received of 0", { Message: { ID: "m_1", Delay: 1, Received: 0 } }, /Received/],
+  ["an empty Delivery", { Message: { ID: "m_1", Delay: 1, Delivery: "" } }, /Delivery/],
+  ["a number Delivery", { Message: { ID: "m_1", Delay: 1, Delivery: 1 } }, /Delivery/],
 ];
 
 for (const [what, body, message] of BAD_PUTS) {
@@ -360,20 +361,25 @@ eachDriver("PUT and DELETE of an unknown id answer 200 as goqite does, with Qite
   assert.equal(del.headers.get("qite-applied"), "false");
 });
 
-eachDriver("PUT and DELETE with Received refuse a stale delivery with 409", async (ctx) => {
+eachDriver("PUT and DELETE with Delivery refuse a stale delivery with 409", async (ctx) => {
   const { queue, handler } = setUp(ctx, {}, 1000);
   const id = await queue.send({ body: "contended" });
-  assert.equal((await call(handler, "GET")).headers.get("qite-received"), "1"); // consumer A
+  const a = await call(handler, "GET"); // consumer A
+  assert.equal(a.headers.get("qite-received"), "1");
   ctx.clock.advance(1000);
-  assert.equal((await call(handler, "GET")).headers.get("qite-received"), "2"); // consumer B
-  const staleExtend = { Message: { ID: id, Delay: 60_000_000_000, Received: 1 } };
+  const b = await call(handler, "GET"); // consumer B
+  assert.equal(b.headers.get("qite-received"), "2");
+  const stale = a.headers.get("qite-delivery");
+  const current = b.headers.get("qite-delivery");
+  assert.ok(stale && current && stale !== current);
+  const staleExtend = { Message: { ID: id, Delay: 60_000_000_000, Delivery: stale } };
   assert.equal((await call(handler, "PUT", { body: staleExtend })).status, 409);
-  const staleDelete = { Message: { ID: id, Received: 1 } };
+  const staleDelete = { Message: { ID: id, Delivery: stale } };
   assert.equal((await call(handler, "DELETE", { body: staleDelete })).status, 409);
   assert.equal((await queue.stats()).inFlight, 1, "B still holds the message");
-  const fresh = { Message: { ID: id, Delay: 60_000_000_000, Received: 2 } };
+  const fresh = { Message: { ID: id, Delay: 60_000_000_000, Delivery: current } };
   assert.equal((await call(handler, "PUT", { body: fresh })).status, 200);
-  const del = await call(handler, "DELETE", { body: { Message: { ID: id, Received: 2 } } });
+  const del = await call(handler, "DELETE", { body: { Message: { ID: id, Delivery: current } } });
   assert.equal(del.status, 200);
   assert.equal((await queue.stats()).total, 0);
 });
@@ -384,8 +390,8 @@ eachDriver("PUT with Messages extends a batch, answering a result per entry", as
   const [a, b] = await queue.receiveBatch(2);
   const body = {
     Messages: [
-      { ID: a!.id, Delay: 10_000_000_000, Received: 1 },
-      { ID: b!.id, Delay: 10_000_000_000, Received: 7 },
+      { ID: a!.id, Delay: 10_000_000_000, Delivery: a!.delivery },
+      { ID: b!.id, Delay: 10_000_000_000, Delivery: "7/2026-11-24T12:00:00.000Z" },
       { ID: "m_unknown", Delay: 1 },
     ],
   };

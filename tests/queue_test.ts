@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Queue, QueueError } from "../mod.ts";
-import { internals } from "../src/sqlite/database.ts";
+import { roomOf } from "../src/sqlite/_wake.ts";
 import { eachDriver, openWith, sleep, text } from "./_helpers.ts";
 
 eachDriver("Queue.send() returns an id of 'm_' and 32 lowercase hex digits", async ({ db }) => {
@@ -308,10 +308,10 @@ eachDriver(
     const reason = new Error("shutting down");
     const waiting = queue.receiveAndWait({ signal: controller.signal });
     await sleep(5);
-    assert.equal(internals(db).hub.size, 1);
+    assert.equal(roomOf(db).size, 1);
     controller.abort(reason);
     await assert.rejects(waiting, (error) => error === reason);
-    assert.equal(internals(db).hub.size, 0, "the data_version watcher stopped");
+    assert.equal(roomOf(db).size, 0, "the data_version watcher stopped");
   },
 );
 
@@ -334,7 +334,7 @@ eachDriver("Queue.close() makes a pending receiveAndWait() reject with CLOSED", 
   await sleep(5);
   queue.close();
   await assert.rejects(waiting, { name: "QueueError", code: "CLOSED" });
-  assert.equal(internals(db).hub.size, 0);
+  assert.equal(roomOf(db).size, 0);
 });
 
 eachDriver("A closed queue rejects every operation with CLOSED", async ({ db }) => {
@@ -389,7 +389,7 @@ eachDriver("Queue rejects with BUSY when another connection holds the write lock
   const holder = connect();
   const db = openWith(driver, path);
   try {
-    db.exec("pragma busy_timeout = 20");
+    db.busyTimeout = 20;
     const queue = new Queue({ db, name: "q" });
     holder.exec("begin immediate");
     const error = await queue.send({ body: "x" }).catch((e: unknown) => e);

@@ -7,7 +7,7 @@ import {
   Runner,
   type RunnerOptions,
 } from "../jobs/mod.ts";
-import { internals } from "../src/sqlite/database.ts";
+import { roomOf } from "../src/sqlite/_wake.ts";
 import { type Context, eachDriver, sleep, text } from "./_helpers.ts";
 import { pendingTimersAfter } from "./_timers.ts";
 
@@ -361,7 +361,7 @@ eachDriver("Runner leaves no timer or waiter behind after start() resolves", asy
     await stop();
   });
   assert.equal(pending, 0);
-  assert.equal(internals(context.db).hub.size, 0);
+  assert.equal(roomOf(context.db).size, 0);
 });
 
 eachDriver("Runner rejects misuse at once", async (context) => {

@@ -38,7 +38,8 @@ const MESSAGES: ReadonlyArray<[RegExp, number]> = [
   [/file is not a database/i, 26],
 ];
 
-const CLOSED = /not open|closed database|database is closed|has been finalized|already finalized/i;
+const CLOSED =
+  /not open|closed database|database is closed|database has closed|has been finalized|already finalized/i;
 const NO_TABLE = /no such table: (main\.)?goqite\b/i;
 
 /** Set by adapters whose driver throws plain `Error`s, so they are still known as SQLite's. */
@@ -52,6 +53,22 @@ const DRIVER_ERROR: unique symbol = Symbol("qite.driverError");
 export function markDriverError(error: unknown): unknown {
   if (error instanceof Error) (error as Error & { [DRIVER_ERROR]?: true })[DRIVER_ERROR] = true;
   return error;
+}
+
+/**
+ * Runs a driver call, marking whatever it throws as the driver's: every driver error then
+ * reaches callers as a `QueueError`, even one qite does not know (a `RangeError` for an integer
+ * the driver cannot read, say).
+ *
+ * @param fn The call.
+ * @returns What it returned.
+ */
+export function driverCall<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    throw markDriverError(error);
+  }
 }
 
 function numeric(value: unknown): number | undefined {

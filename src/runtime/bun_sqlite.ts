@@ -4,6 +4,7 @@
  * @module
  */
 
+import { driverCall as call } from "./_errors.ts";
 import type { Bindable, Driver, DriverAdapter, DriverStatement, Row } from "./types.ts";
 
 /** The part of `bun:sqlite`'s `Statement` qite uses. */
@@ -32,10 +33,11 @@ export interface BunSqliteModule {
 
 function wrapStatement(statement: BunStatement): DriverStatement {
   return {
-    run: (...params: Bindable[]): number => statement.run(...params).changes,
+    run: (...params: Bindable[]): number => call(() => statement.run(...params).changes),
     // bun:sqlite returns null where the others return undefined.
-    get: (...params: Bindable[]): Row | undefined => statement.get(...params) ?? undefined,
-    all: statement.all.bind(statement),
+    get: (...params: Bindable[]): Row | undefined =>
+      call(() => statement.get(...params) ?? undefined),
+    all: (...params: Bindable[]): Row[] => call(() => statement.all(...params)),
   };
 }
 
@@ -44,11 +46,11 @@ function wrap(handle: object): Driver {
   return {
     name: "bun:sqlite",
     native: db,
-    prepare: (sql: string): DriverStatement => wrapStatement(db.prepare(sql)),
+    prepare: (sql: string): DriverStatement => wrapStatement(call(() => db.prepare(sql))),
     exec: (sql: string): void => {
-      db.exec(sql);
+      call(() => db.exec(sql));
     },
-    inTransaction: (): boolean => db.inTransaction,
+    inTransaction: (): boolean => call(() => db.inTransaction),
     close: (): void => db.close(false),
   };
 }

@@ -5,10 +5,10 @@
  * @module
  */
 
-import { markDriverError } from "./_errors.ts";
+import { driverCall as call } from "./_errors.ts";
 import type { Bindable, Driver, DriverAdapter, DriverStatement, Row } from "./types.ts";
 
-/** PLACEHOLDER until the API summary arrives. */
+/** The part of `@db/sqlite`'s `Statement` qite uses. */
 interface DbSqliteStatement {
   run(...params: Bindable[]): number;
   get(...params: Bindable[]): Row | undefined;
@@ -21,15 +21,6 @@ export interface DbSqliteDatabase {
   exec(sql: string): number;
   close(): void;
   readonly inTransaction: boolean;
-}
-
-/** Runs a driver call; @db/sqlite throws plain `Error`s, so mark them as the driver's. */
-function call<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (error) {
-    throw markDriverError(error);
-  }
 }
 
 function wrapStatement(statement: DbSqliteStatement): DriverStatement {

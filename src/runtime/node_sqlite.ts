@@ -4,6 +4,7 @@
  * @module
  */
 
+import { driverCall as call } from "./_errors.ts";
 import type { Bindable, Driver, DriverAdapter, DriverStatement, Row } from "./types.ts";
 
 /** The part of `node:sqlite`'s `StatementSync` qite uses. */
@@ -29,9 +30,9 @@ export interface NodeSqliteModule {
 
 function wrapStatement(statement: NodeStatement): DriverStatement {
   return {
-    run: (...params: Bindable[]): number => Number(statement.run(...params).changes),
-    get: statement.get.bind(statement),
-    all: statement.all.bind(statement),
+    run: (...params: Bindable[]): number => call(() => Number(statement.run(...params).changes)),
+    get: (...params: Bindable[]): Row | undefined => call(() => statement.get(...params)),
+    all: (...params: Bindable[]): Row[] => call(() => statement.all(...params)),
   };
 }
 
@@ -40,9 +41,9 @@ function wrap(handle: object): Driver {
   return {
     name: "node:sqlite",
     native: db,
-    prepare: (sql: string): DriverStatement => wrapStatement(db.prepare(sql)),
-    exec: (sql: string): void => db.exec(sql),
-    inTransaction: (): boolean => db.isTransaction,
+    prepare: (sql: string): DriverStatement => wrapStatement(call(() => db.prepare(sql))),
+    exec: (sql: string): void => call(() => db.exec(sql)),
+    inTransaction: (): boolean => call(() => db.isTransaction),
     close: (): void => {
       // A second close() throws ERR_INVALID_STATE in node:sqlite; the others ignore it.
       if (db.isOpen) db.close();

@@ -1,10 +1,17 @@
 /**
- * The synchronous core of a queue: its SQL and the code that runs it. `Queue` wraps it in
- * promises; `QueueTransaction` exposes it as it is, inside a transaction.
+ * The synchronous core of a SQLite queue: its SQL and the code that runs it. `Queue` runs each
+ * operation through the connection's lock handling (see `Database`'s internals `write`);
+ * `QueueTransaction` runs them as they are, inside the caller's transaction.
  *
  * Every statement compares `queue` with `cast(? as text)`: Bun 1.4.5 runs a bound string compared
  * with an indexed text column about 7× slower, and the cast restores the speed everywhere else
  * at no cost.
+ *
+ * Receipts: a delivery is identified by the message's receive count and its `created` time at
+ * the receive. Receiving raises the count; releasing and redriving lower it, but also move
+ * `created` strictly forward (to now, or 1 ms past its old value), and burying raises the count.
+ * So the pair only ever grows for a message, never repeats, and a receipt matches exactly while
+ * its delivery holds the message, in goqite's table as it is.
  *
  * @module
  */
@@ -15,12 +22,15 @@ import type {
   Message,
   MessageId,
   MessageInfo,
+  Priority,
   QueueStats,
   Receipt,
 } from "../message.ts";
 import { formatTime, newId } from "../_time.ts";
 import type { Outgoing, Target } from "../_input.ts";
 import type { Bindable, Row } from "../runtime/types.ts";
+import type { WaitRoom } from "../_waiting.ts";
+import { roomOf } from "./_wake.ts";
 
 /**
  * Limits up to this many are written into the SQL as literals, one statement per limit: a bound
@@ -28,8 +38,14 @@ import type { Bindable, Row } from "../runtime/types.ts";
  */
 const MAX_LITERAL_LIMIT = 128;
 
-/** Receive counts up to this many get one index seek each; above it, a range scan. */
-const MAX_SEEK_PARTITIONS = 32;
+/** Receive counts up to this many get one index seek each; above it, one range scan. */
+export const MAX_SEEK_PARTITIONS = 32;
+
+/**
+ * How many due retries (and due delayed messages) of each receive count a receive considers
+ * beyond its limit: those due earliest. Fresh messages are always considered in exact order.
+ */
+export const RETRY_WINDOW = 15;
 
 /** A queue's settings, validated. */
 export interface OpsSettings {
@@ -38,14 +54,6 @@ export interface OpsSettings {
   readonly maxReceive: number;
   readonly maxBodySize: number;
   readonly clock: () => number;
-}
-
-/** The receive-count filter for live (not dead) messages, as SQL with a literal bound. */
-function liveReceived(maxReceive: number): string {
-  if (maxReceive <= MAX_SEEK_PARTITIONS) {
-    return `received in (${Array.from({ length: maxReceive }, (_, i) => i).join(", ")})`;
-  }
-  return `received < ${maxReceive}`;
 }
 
 /** A queue's SQL statements. */
@@ -69,26 +77,53 @@ export interface QueueSql {
   readonly purge: string;
   readonly stats: string;
   readonly release: string;
-  readonly kill: string;
+  readonly bury: string;
 }
 
 const NOT_FRESH = "not (received = 0 and timeout <= created)";
 
 /**
+ * An integer column read so that no driver throws or rounds: as a number when it is a safe
+ * integer, as decimal text otherwise (Go writes 64-bit integers).
+ */
+function safeInteger(column: string, as: string = column): string {
+  return `case when ${column} between -9007199254740991 and 9007199254740991 then ${column} ` +
+    `else cast(${column} as text) end as ${as}`;
+}
+
+/** `created` moved strictly forward: to `now`, or 1 ms past its old value. */
+function bumpedCreated(now: string): string {
+  return `case when ${now} > created then ${now} ` +
+    `else strftime('%Y-%m-%dT%H:%M:%fZ', created, '+0.001 seconds') end`;
+}
+
+/**
  * The messages that could be received next, as `id, priority, created, r` (r is the rowid): the
- * first fresh ones (never received, never delayed) from qite_fresh_idx, and every due retry or
- * due delayed message from qite_other_idx. Dead messages are never read.
+ * first `limit` fresh ones (never received, never delayed) in goqite's order from
+ * qite_fresh_idx, and, for each receive count below `maxReceive`, the `limit + RETRY_WINDOW`
+ * retries and delayed messages that became due earliest, from qite_other_idx. Dead messages are
+ * never read, and no branch reads more than its limit.
  */
 function candidates(maxReceive: number, queue: string, now: string, limit: string): string {
-  return `select id, priority, created, r from (
-      select id, priority, created, rowid as r from goqite
+  const window = /^\d+$/.test(limit) ? String(Number(limit) + RETRY_WINDOW) : `${limit} + 15`;
+  const due = (filter: string): string =>
+    `select * from (select id, priority, created, rowid as r from goqite
+      where queue = cast(${queue} as text) and ${filter} and timeout <= ${now} and ${NOT_FRESH}
+      order by timeout limit ${window})`;
+  const branches = [
+    `select * from (select id, priority, created, rowid as r from goqite
       where queue = cast(${queue} as text) and received = 0 and timeout <= created
         and timeout <= ${now}
-      order by priority desc, created, rowid limit ${limit})
-    union all
-    select id, priority, created, rowid as r from goqite
-    where queue = cast(${queue} as text) and ${liveReceived(maxReceive)} and timeout <= ${now}
-      and ${NOT_FRESH}`;
+      order by priority desc, created, rowid limit ${limit})`,
+  ];
+  const seeks = Math.min(maxReceive, MAX_SEEK_PARTITIONS);
+  for (let received = 0; received < seeks; received++) {
+    branches.push(due(`received = ${received}`));
+  }
+  if (maxReceive > MAX_SEEK_PARTITIONS) {
+    branches.push(due(`received >= ${MAX_SEEK_PARTITIONS} and received < ${maxReceive}`));
+  }
+  return branches.join("\n    union all\n    ");
 }
 
 /**
@@ -104,6 +139,8 @@ export function insertSql(rows: number): string {
     Array(rows).fill("(?, ?, ?, cast(? as text), ?, ?, ?)").join(", ");
 }
 
+const MESSAGE_COLUMNS = `id, body, ${safeInteger("received")}, ${safeInteger("priority")}, created`;
+
 /**
  * Builds a queue's SQL once. `maxReceive` is a validated integer and is written as a literal,
  * so that SQLite can match the partial indexes and seek per receive count.
@@ -111,6 +148,7 @@ export function insertSql(rows: number): string {
 export function buildSql(maxReceive: number): QueueSql {
   const dead =
     `queue = cast(?1 as text) and received >= ${maxReceive} and timeout <= ?2 and ${NOT_FRESH}`;
+  const fence = "received = ? and created = ?";
   return {
     send: insertSql(1),
     receive: (limit) =>
@@ -118,9 +156,11 @@ export function buildSql(maxReceive: number): QueueSql {
 where rowid in (
   select r from (${candidates(maxReceive, "?2", "?3", String(limit))})
   order by priority desc, created, r limit ${limit})
-returning id, body, received, priority, created, rowid as r`,
+returning ${MESSAGE_COLUMNS}, ${safeInteger("rowid", "r")}`,
     peek: (limit) =>
-      `select g.id, g.body, g.received, g.priority, g.created, g.timeout
+      `select g.id, g.body, ${safeInteger("g.received", "received")}, ${
+        safeInteger("g.priority", "priority")
+      }, g.created, g.timeout
 from (select r from (${candidates(maxReceive, "?1", "?2", String(limit))})
   order by priority desc, created, r limit ${limit}) c
 join goqite g on g.rowid = c.r
@@ -132,25 +172,35 @@ order by g.priority desc, g.created, g.rowid`,
   and received < ${maxReceive} and timeout > ? and ${NOT_FRESH}`,
     extend: "update goqite set timeout = ? where queue = cast(? as text) and id = ?",
     extendFenced:
-      "update goqite set timeout = ? where queue = cast(? as text) and id = ? and received = ?",
+      `update goqite set timeout = ? where queue = cast(? as text) and id = ? and ${fence}`,
     delete: "delete from goqite where queue = cast(? as text) and id = ?",
-    deleteFenced: "delete from goqite where queue = cast(? as text) and id = ? and received = ?",
-    listDead: `select id, body, received, priority, created, timeout from goqite
+    deleteFenced: `delete from goqite where queue = cast(? as text) and id = ? and ${fence}`,
+    listDead: `select id, body, ${safeInteger("received")}, ${
+      safeInteger("priority")
+    }, created, timeout from goqite
 where ${dead} and (created > ?3 or (created = ?3 and id > ?4))
 order by created, id limit ?5`,
     countDead: `select count(*) as n from goqite where ${dead}`,
-    // A redriven message gets received = 0 and timeout = created: visible at once, in its old
-    // place in the order, and on the fresh index again.
-    redriveAll: `update goqite set received = 0, timeout = created where ${dead}`,
-    redriveOne: `update goqite set received = 0, timeout = created where ${dead} and id = ?3`,
+    // A redriven message gets received = 0, created = now (or just past its old created) and
+    // timeout = now: visible at once, behind the messages already waiting, on the fresh index
+    // again (timeout <= created).
+    redriveAll: `update goqite set received = 0, created = ${
+      bumpedCreated("?2")
+    }, timeout = ?2 where ${dead}`,
+    redriveOne: `update goqite set received = 0, created = ${
+      bumpedCreated("?2")
+    }, timeout = ?2 where ${dead} and id = ?3`,
     purgeDead: `delete from goqite where ${dead}`,
     purge: "delete from goqite where queue = cast(? as text)",
-    // Hands a received message back without counting the receive (fenced).
-    release: `update goqite set received = received - 1, timeout = ?
-where queue = cast(? as text) and id = ? and received = ? and received > 0`,
+    // Hands a received message back without counting the receive (fenced): visible at ?2, behind
+    // the messages already waiting. With no delay, timeout <= created: fresh again if it was
+    // never received otherwise.
+    release: `update goqite set received = received - 1, created = ${bumpedCreated("?1")},
+  timeout = ?2
+where queue = cast(?3 as text) and id = ?4 and received = ?5 and created = ?6 and received > 0`,
     // Makes a received message dead at once (fenced).
-    kill: `update goqite set received = max(received, ${maxReceive}), timeout = ?
-where queue = cast(? as text) and id = ? and received = ?`,
+    bury: `update goqite set received = max(received + 1, ${maxReceive}), timeout = ?
+where queue = cast(? as text) and id = ? and ${fence}`,
     stats: `select
   count(*) as total,
   coalesce(sum(received < ${maxReceive} and timeout <= ?2), 0) as visible,
@@ -162,23 +212,43 @@ from goqite where queue = cast(?1 as text)`,
   };
 }
 
+/** A column read with {@linkcode safeInteger}, as a priority: a number, or a bigint beyond. */
+function toPriority(value: unknown): Priority {
+  return typeof value === "number" ? value : BigInt(value as string | bigint);
+}
+
 /** Orders received rows as goqite would hand them out: priority, then age, then insertion. */
 function byQueueOrder(a: Row, b: Row): number {
-  return (b.priority as number) - (a.priority as number) ||
-    ((a.created as string) < (b.created as string)
-      ? -1
-      : (a.created as string) > (b.created as string)
-      ? 1
-      : 0) ||
-    (a.r as number) - (b.r as number);
+  const pa = a.priority as Priority;
+  const pb = b.priority as Priority;
+  if (pa !== pb) return pa > pb ? -1 : 1;
+  const ca = a.created as string;
+  const cb = b.created as string;
+  if (ca !== cb) return ca < cb ? -1 : 1;
+  return (a.r as number | string) < (b.r as number | string) ? -1 : 1;
+}
+
+/** The receipt token of a delivery: its receive count and `created` time. */
+export function deliveryOf(received: number, created: string): string {
+  return `${received}/${created}`;
+}
+
+/** A delivery token read back: `undefined` when it is not one of this engine's. */
+function parseDelivery(delivery: string): [number, string] | undefined {
+  const slash = delivery.indexOf("/");
+  const received = Number(delivery.slice(0, slash));
+  if (slash < 1 || !Number.isSafeInteger(received) || received < 0) return undefined;
+  return [received, delivery.slice(slash + 1)];
 }
 
 function toMessage(row: Row): Message {
+  const received = Number(row.received);
   return {
     id: row.id as string,
+    delivery: deliveryOf(received, row.created as string),
     body: row.body as Uint8Array,
-    received: Number(row.received),
-    priority: Number(row.priority),
+    received,
+    priority: toPriority(row.priority),
   };
 }
 
@@ -200,6 +270,7 @@ export class QueueOps {
   readonly db: Database;
   readonly settings: OpsSettings;
   readonly sql: QueueSql;
+  readonly room: WaitRoom;
   #internals: DatabaseInternals;
 
   constructor(db: Database, settings: OpsSettings) {
@@ -207,12 +278,17 @@ export class QueueOps {
     this.settings = settings;
     this.#internals = internals(db);
     this.sql = buildSql(settings.maxReceive);
+    this.room = roomOf(db);
   }
 
-  /** Inserts messages, in one transaction when there are several; returns their ids in order. */
+  /**
+   * Inserts messages; returns their ids in order. Several inserts run one after the other: run
+   * a batch inside a transaction. (No operation here opens a transaction of its own: the caller
+   * decides, so that they run inside `Queue`'s lock handling or the caller's transaction.)
+   */
   send(messages: readonly Outgoing[]): MessageId[] {
     if (messages.length === 0) return [];
-    const insert = (): MessageId[] => {
+    {
       const now = this.settings.clock();
       const created = formatTime(now);
       const name = this.settings.name;
@@ -231,11 +307,15 @@ export class QueueOps {
           statement.run(...params);
         }
       }
+      this.#notifySent(messages);
       return ids;
-    };
-    const ids = messages.length === 1 ? insert() : this.db.transaction(insert);
-    this.#internals.hub.notify(this.settings.name);
-    return ids;
+    }
+  }
+
+  #notifySent(messages: readonly Outgoing[]): void {
+    let visible = 0;
+    for (const [, delay] of messages) if (delay === 0) visible++;
+    this.room.notify(this.settings.name, visible);
   }
 
   #insertTexts = new Map<number, string>();
@@ -256,8 +336,13 @@ export class QueueOps {
     return sql;
   }
 
-  /** Receives up to `max` messages, in goqite's order, as of `now`. */
-  receive(max: number, now: number = this.settings.clock()): Message[] {
+  /**
+   * Receives up to `max` messages, in goqite's order. It reads the clock itself: run it while
+   * the write lock is held, so that the lease starts no earlier than the lock.
+   */
+  receive(max: number): Message[] {
+    const now = this.settings.clock();
+    this.lastReceive = now;
     const literal = max <= MAX_LITERAL_LIMIT;
     const statement = this.#internals.statement(this.#receiveSql(literal ? max : "?4"));
     const timeout = formatTime(now + this.settings.timeout);
@@ -280,13 +365,17 @@ export class QueueOps {
     return rows.map(toInfo);
   }
 
+  /** The clock's reading at the last receive, for {@linkcode QueueOps.nextDue}. */
+  lastReceive = 0;
+
   /**
-   * Milliseconds from `now` until the earliest in-flight or delayed message of this queue becomes
-   * visible, or `Infinity` when there is none. Pass the `now` of the receive that found nothing,
-   * so a message that became visible in between is not missed.
+   * Milliseconds from now until the earliest in-flight or delayed message of this queue that
+   * was not yet visible at the last receive becomes visible (≤ 0: it already is), or `Infinity`
+   * when there is none.
    */
-  nextDue(now: number): number {
-    const nowText = formatTime(now);
+  nextDue(): number {
+    const now = this.settings.clock();
+    const nowText = formatTime(this.lastReceive);
     const statement = this.#internals.statement(this.sql.nextDue);
     let earliest: string | undefined;
     const consider = (row: Row | undefined): void => {
@@ -303,26 +392,20 @@ export class QueueOps {
     return earliest === undefined ? Infinity : Date.parse(earliest) - now;
   }
 
-  /** Runs `each` for every target, in one transaction when there are several. */
-  #many(targets: readonly Target[], each: (target: Target) => boolean): boolean[] {
-    if (targets.length === 0) return [];
-    if (targets.length === 1) return [each(targets[0]!)];
-    return this.db.transaction(() => targets.map(each));
-  }
-
-  /** Sets visibility timeouts to now + `delay`; for each target, whether it applied. */
+  /**
+   * Sets visibility timeouts to now + `delay`; for each target, whether it applied. It reads
+   * the clock itself: run it while the write lock is held.
+   */
   extend(targets: readonly Target[], delay: number): boolean[] {
     const timeout = formatTime(this.settings.clock() + delay);
     const name = this.settings.name;
     const plain = this.#internals.statement(this.sql.extend);
     const fenced = this.#internals.statement(this.sql.extendFenced);
-    return this.#many(
-      targets,
-      (target) =>
-        (target.received === undefined
-          ? plain.run(timeout, name, target.id)
-          : fenced.run(timeout, name, target.id, target.received)) > 0,
-    );
+    return targets.map((target) => {
+      if (target.delivery === undefined) return plain.run(timeout, name, target.id) > 0;
+      const parsed = parseDelivery(target.delivery);
+      return parsed !== undefined && fenced.run(timeout, name, target.id, ...parsed) > 0;
+    });
   }
 
   /** Deletes messages; for each target, whether it applied. */
@@ -330,38 +413,41 @@ export class QueueOps {
     const name = this.settings.name;
     const plain = this.#internals.statement(this.sql.delete);
     const fenced = this.#internals.statement(this.sql.deleteFenced);
-    return this.#many(
-      targets,
-      (target) =>
-        (target.received === undefined
-          ? plain.run(name, target.id)
-          : fenced.run(name, target.id, target.received)) > 0,
-    );
+    return targets.map((target) => {
+      if (target.delivery === undefined) return plain.run(name, target.id) > 0;
+      const parsed = parseDelivery(target.delivery);
+      return parsed !== undefined && fenced.run(name, target.id, ...parsed) > 0;
+    });
   }
 
   /**
    * Hands received messages back without counting the receive: visible again after `delay`,
-   * with the receive count it had before. Fenced: only while each delivery holds its message.
+   * behind the messages already waiting. Fenced: only while each delivery holds its message.
    */
   release(receipts: readonly Receipt[], delay: number): boolean[] {
-    const timeout = formatTime(this.settings.clock() + delay);
+    const now = this.settings.clock();
+    const nowText = formatTime(now);
+    const visible = formatTime(now + delay);
     const name = this.settings.name;
     const statement = this.#internals.statement(this.sql.release);
-    return this.#many(
-      receipts,
-      (receipt) => statement.run(timeout, name, receipt.id, receipt.received!) > 0,
-    );
+    const results = receipts.map((receipt) => {
+      const parsed = parseDelivery(receipt.delivery);
+      return parsed !== undefined &&
+        statement.run(nowText, visible, name, receipt.id, ...parsed) > 0;
+    });
+    if (delay === 0) this.room.notify(name, results.filter(Boolean).length);
+    return results;
   }
 
   /** Makes received messages dead at once. Fenced: only while each delivery holds its message. */
-  kill(receipts: readonly Receipt[]): boolean[] {
+  bury(receipts: readonly Receipt[]): boolean[] {
     const now = formatTime(this.settings.clock());
     const name = this.settings.name;
-    const statement = this.#internals.statement(this.sql.kill);
-    return this.#many(
-      receipts,
-      (receipt) => statement.run(now, name, receipt.id, receipt.received!) > 0,
-    );
+    const statement = this.#internals.statement(this.sql.bury);
+    return receipts.map((receipt) => {
+      const parsed = parseDelivery(receipt.delivery);
+      return parsed !== undefined && statement.run(now, name, receipt.id, ...parsed) > 0;
+    });
   }
 
   /** A page of dead messages, oldest first, and the cursor of the next page. */
@@ -391,10 +477,8 @@ export class QueueOps {
     const one = this.#internals.statement(this.sql.redriveOne);
     const count = ids === undefined
       ? this.#internals.statement(this.sql.redriveAll).run(name, now)
-      : ids.length === 1
-      ? one.run(name, now, ids[0]!)
-      : this.db.transaction(() => ids.reduce((sum, id) => sum + one.run(name, now, id), 0));
-    if (count > 0) this.#internals.hub.notify(name);
+      : ids.reduce((sum, id) => sum + one.run(name, now, id), 0);
+    this.room.notify(name, count);
     return count;
   }
 

@@ -1,109 +1,146 @@
 /**
- * Wake-ups for `receiveAndWait`: at once for sends in this process, within milliseconds for
- * commits by other processes (by watching `PRAGMA data_version`, which changes when another
- * connection commits, never for the connection's own commits).
+ * Wake-ups for the SQLite engine: one {@linkcode WaitRoom} per database file per process (per
+ * connection for an in-memory database), fed by sends in this process and by one watcher of the
+ * file for commits of other processes.
+ *
+ * The watcher reads `PRAGMA data_version` on one of the file's connections, which changes when
+ * another connection commits. It reads it when the file system says the write-ahead log (or the
+ * file) changed, and every {@linkcode FALLBACK_POLL_MS} ms in case a notification is missed; where
+ * the file cannot be watched, every {@linkcode POLL_MS} ms. It runs only while someone waits.
  *
  * @module
  */
 
-/** How often, in milliseconds, a connection with waiters reads `PRAGMA data_version`. */
-export const WATCH_INTERVAL_MS = 1;
+import { WaitRoom } from "../_waiting.ts";
+import { type Database, internals, onDatabaseClose } from "./database.ts";
+import { watchFile } from "../runtime/watch.ts";
 
-/** Someone waiting for a message on a queue. */
-export interface Waiter {
-  /** The queue's name. */
-  readonly queue: string;
-  /** Called when the queue may have a message; must be cheap and must not throw. */
-  wake(): void;
-}
+/** How often the watcher reads `data_version` while the file cannot be watched, in ms. */
+export const POLL_MS = 3;
 
-/** Every hub per database file in this process, so a send wakes waiters on other connections. */
-const hubsByFile = new Map<string, Set<WakeHub>>();
+/** How often the watcher reads `data_version` while the file is watched, in ms. */
+export const FALLBACK_POLL_MS = 100;
 
-/** The waiters of one connection, and the watcher that serves them. */
-export class WakeHub {
-  #readVersion: () => number;
-  #file: string;
-  #waiters = new Set<Waiter>();
-  #timer: ReturnType<typeof setInterval> | undefined;
-  #version: number | undefined;
+/** The waiters of one file and its watcher. */
+class FileWake {
+  readonly room: WaitRoom;
+  readonly #file: string;
+  readonly #databases = new Set<Database>();
+  #version: unknown;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #stopWatch: (() => void) | undefined;
+  #watching = false;
+  #checkQueued = false;
 
-  /**
-   * @param readVersion Reads `PRAGMA data_version` on this connection.
-   * @param file The database file's absolute path, or `""` when it has none.
-   */
-  constructor(readVersion: () => number, file: string) {
-    this.#readVersion = readVersion;
+  constructor(file: string) {
     this.#file = file;
-    if (file !== "") {
-      let hubs = hubsByFile.get(file);
-      if (!hubs) hubsByFile.set(file, hubs = new Set());
-      hubs.add(this);
-    }
+    this.room = new WaitRoom((busy) => busy ? this.#start() : this.#stop());
   }
 
-  /** How many waiters there are; the watcher runs while there is one. */
-  get size(): number {
-    return this.#waiters.size;
+  add(db: Database): void {
+    this.#databases.add(db);
   }
 
-  /** Adds a waiter, starting the watcher for the first. */
-  add(waiter: Waiter): void {
-    this.#waiters.add(waiter);
-    if (this.#timer === undefined) {
-      try {
-        this.#version = this.#readVersion();
-      } catch {
-        this.#version = undefined;
-      }
-      this.#timer = setInterval(() => this.#poll(), WATCH_INTERVAL_MS);
-    }
+  /** A connection closed: forget it, and let every waiter look (those on it will fail). */
+  remove(db: Database): boolean {
+    this.#databases.delete(db);
+    this.room.notifyEveryone();
+    return this.#databases.size === 0;
   }
 
-  /** Removes a waiter, stopping the watcher after the last. */
-  remove(waiter: Waiter): void {
-    this.#waiters.delete(waiter);
-    if (this.#waiters.size === 0) this.#stop();
+  /** The connection the watcher reads `data_version` on. */
+  #source(): Database | undefined {
+    for (const db of this.#databases) if (!db.closed) return db;
+    return undefined;
   }
 
-  /** Wakes the waiters of `queue` on every connection to this file in this process. */
-  notify(queue: string): void {
-    const hubs = this.#file === "" ? undefined : hubsByFile.get(this.#file);
-    for (const hub of hubs ?? [this]) {
-      for (const waiter of hub.#waiters) if (waiter.queue === queue) waiter.wake();
-    }
-  }
-
-  /** Stops watching, forgets this connection and wakes every waiter (they will find it closed). */
-  close(): void {
-    this.#stop();
-    const hubs = hubsByFile.get(this.#file);
-    hubs?.delete(this);
-    if (hubs?.size === 0) hubsByFile.delete(this.#file);
-    this.#wakeAll();
-  }
-
-  #poll(): void {
-    let version: number | undefined;
+  #readVersion(): unknown {
+    const db = this.#source();
+    if (db === undefined) return undefined;
     try {
-      version = this.#readVersion();
+      return internals(db).statement("pragma data_version").get()?.data_version;
     } catch {
-      // Let the waiters run their receive, which reports the error.
-      this.#wakeAll();
-      return;
-    }
-    if (version !== this.#version) {
-      this.#version = version;
-      this.#wakeAll();
+      return undefined;
     }
   }
 
-  #wakeAll(): void {
-    for (const waiter of this.#waiters) waiter.wake();
+  #start(): void {
+    this.#watching = true;
+    this.#version = this.#readVersion();
+    if (this.#file !== "") {
+      this.#stopWatch = watchFile(`${this.#file}-wal`, () => this.#queueCheck(), () => {
+        this.#stopWatch = undefined;
+      }) ?? watchFile(this.#file, () => this.#queueCheck(), () => {
+        this.#stopWatch = undefined;
+      });
+    }
+    this.#schedule();
   }
 
   #stop(): void {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#watching = false;
+    this.#stopWatch?.();
+    this.#stopWatch = undefined;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
   }
+
+  #schedule(): void {
+    if (!this.#watching || this.#file === "") return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#check();
+      this.#schedule();
+    }, this.#stopWatch === undefined ? POLL_MS : FALLBACK_POLL_MS);
+  }
+
+  /** Many notifications may come per commit: one check per turn of the event loop. */
+  #queueCheck(): void {
+    if (this.#checkQueued) return;
+    this.#checkQueued = true;
+    setTimeout(() => {
+      this.#checkQueued = false;
+      if (this.#watching) this.#check();
+    }, 0);
+  }
+
+  #check(): void {
+    const version = this.#readVersion();
+    if (version === this.#version) return;
+    this.#version = version;
+    this.room.notifyAll();
+  }
+}
+
+const byFile = new Map<string, FileWake>();
+const byDatabase = new WeakMap<Database, FileWake>();
+
+onDatabaseClose((db) => {
+  const wake = byDatabase.get(db);
+  if (wake === undefined) return;
+  byDatabase.delete(db);
+  if (wake.remove(db)) {
+    for (const [file, candidate] of byFile) if (candidate === wake) byFile.delete(file);
+  }
+});
+
+/**
+ * The wait room of a connection's database: shared by every connection to the same file in
+ * this process, so that a send on one wakes waiters on another.
+ *
+ * @param db The connection.
+ * @returns Its room.
+ */
+export function roomOf(db: Database): WaitRoom {
+  let wake = byDatabase.get(db);
+  if (wake !== undefined) return wake.room;
+  const file = internals(db).file;
+  wake = file === "" ? undefined : byFile.get(file);
+  if (wake === undefined) {
+    wake = new FileWake(file);
+    if (file !== "") byFile.set(file, wake);
+  }
+  wake.add(db);
+  byDatabase.set(db, wake);
+  return wake.room;
 }

@@ -18,7 +18,6 @@ import type {
   DriverStatement,
   Row,
 } from "../runtime/types.ts";
-import { WakeHub } from "./_wake.ts";
 import { checkInteger, checkOneOf } from "../_validate.ts";
 
 export type { Bindable, DriverName, Row };
@@ -44,7 +43,7 @@ export interface OpenOptions {
   driver?: "node:sqlite" | "bun:sqlite";
   /**
    * How long, in milliseconds, to wait for another connection's lock before failing with
-   * `BUSY`.
+   * `BUSY`; see {@linkcode Database.busyTimeout} for how qite waits without blocking.
    *
    * @default {5000}
    */
@@ -75,17 +74,38 @@ export interface Statement {
   all(...params: Bindable[]): Row[];
 }
 
+/** How {@linkcode DatabaseInternals.write} runs its work. */
+export type WriteMode =
+  /** One statement in autocommit mode (it takes and releases the write lock itself). */
+  | "statement"
+  /** A `BEGIN IMMEDIATE` transaction: the work runs while the write lock is held. */
+  | "transaction"
+  /** Reads only: retried if the database is busy, and run inside any open transaction. */
+  | "read";
+
 /** What the rest of qite reaches inside a {@linkcode Database}; not part of the public API. */
 export interface DatabaseInternals {
   /** The prepared statement for `sql`, from this connection's cache. Errors are not mapped. */
   statement(sql: string): DriverStatement;
   /** Throws `CLOSED` if the connection is closed. */
   assertOpen(action: string): void;
-  /** This connection's wake-up hub. */
-  readonly hub: WakeHub;
+  /**
+   * Runs `work` without blocking the event loop while another connection holds the write lock:
+   * each attempt fails at once if the lock is taken, and the next one comes after a jittered
+   * backoff, until the busy timeout has passed (then `BUSY`). In `"transaction"` mode the work
+   * runs inside `BEGIN IMMEDIATE`, so it reads the clock while the lock is held. It never joins
+   * a transaction someone else left open on the connection: it waits for it to end.
+   */
+  write<T>(action: string, mode: WriteMode, work: () => T): Promise<T>;
+  /** This connection's file, for wake-ups: its path, or `""` in memory. */
+  readonly file: string;
 }
 
 let internalsOf: (db: Database) => DatabaseInternals;
+/** The first retry of a busy write comes after about this many ms; it doubles up to the cap. */
+const BACKOFF_BASE_MS = 1;
+const BACKOFF_CAP_MS = 32;
+const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 let openDriver: (driver: Driver, options: Required<OpenOptions>) => Database;
 const wrapped = new WeakMap<object, Database>();
 const adapters: readonly DriverAdapter[] = [bunAdapter, nodeAdapter, dbSqliteAdapter];
@@ -113,29 +133,32 @@ export class Database {
   #public = new Map<string, Statement>();
   #closed = false;
   #savepoints = 0;
-  #hub: WakeHub;
+  #file: string;
+  #busyTimeout = DEFAULT_BUSY_TIMEOUT_MS;
 
   static {
     internalsOf = (db: Database): DatabaseInternals => ({
       statement: (sql: string): DriverStatement => db.#statement(sql),
       assertOpen: (action: string): void => db.#assertOpen(action),
-      hub: db.#hub,
+      write: <T>(action: string, mode: WriteMode, work: () => T): Promise<T> =>
+        db.#write(action, mode, work),
+      file: db.#file,
     });
   }
 
   private constructor(driver: Driver) {
     this.#driver = driver;
-    this.#hub = new WakeHub(
-      () => this.#statement("pragma data_version").get()?.data_version as number,
-      mainFile(driver),
-    );
+    this.#file = mainFile(driver);
   }
 
   /**
    * Wraps a connection you opened yourself, recognised by its shape: a `node:sqlite`
    * `DatabaseSync`, a `bun:sqlite` `Database`, or a `@db/sqlite` `Database` opened with
-   * `int64: true`. Wrapping the same handle twice gives the same `Database`. If the handle's
-   * busy timeout is 0 (every driver's default), it is set to 5000 ms.
+   * `int64: true`. Wrapping the same handle twice gives the same `Database`. The handle's busy
+   * timeout becomes the `Database`'s {@linkcode Database.busyTimeout} (5000 ms if it was 0, every
+   * driver's default), and the handle's own is set to 0: qite waits for locks itself (see
+   * {@linkcode Database.busyTimeout}), so statements you run on the handle directly fail with
+   * `SQLITE_BUSY` at once instead of waiting; run them through the `Database` to wait.
    *
    * Close the `Database`, not the handle: it owns the cached statements, and bun:sqlite keeps a
    * connection alive (and its statements working) until they are finalized.
@@ -178,7 +201,9 @@ export class Database {
     }
     const db = new Database(adapter.wrap(handle));
     db.#checkIntegers();
-    if (Number(db.#pragma("busy_timeout")) === 0) db.exec("pragma busy_timeout = 5000");
+    const busyTimeout = Number(db.#pragma("busy_timeout"));
+    db.#busyTimeout = busyTimeout > 0 ? busyTimeout : DEFAULT_BUSY_TIMEOUT_MS;
+    db.#setBusyHandler(0);
     wrapped.set(handle, db);
     return db;
   }
@@ -191,6 +216,27 @@ export class Database {
   /** The driver's own connection object, for anything qite does not wrap. */
   get native(): SqliteHandle {
     return this.#driver.native;
+  }
+
+  /**
+   * How long, in milliseconds, an operation waits for another connection's write lock before
+   * failing with `BUSY`.
+   *
+   * qite's asynchronous operations (a `Queue`'s) never block the event loop while they wait:
+   * each attempt fails at once when the lock is taken, and the next comes after a short,
+   * jittered, growing pause. The synchronous calls of this class (`exec`, `prepare`'s
+   * statements, `transaction`) cannot do that: while they wait for the lock, the whole process
+   * waits, as with any synchronous SQLite driver.
+   *
+   * @default {5000}
+   */
+  get busyTimeout(): number {
+    return this.#busyTimeout;
+  }
+
+  set busyTimeout(ms: number) {
+    checkInteger("set busy timeout", "busyTimeout", ms, 0, 2 ** 31 - 1);
+    this.#busyTimeout = ms;
   }
 
   /** Whether the connection is inside an open transaction. */
@@ -228,7 +274,7 @@ export class Database {
    * ```
    */
   exec(sql: string): void {
-    this.#run("run SQL", () => this.#driver.exec(sql));
+    this.#run("run SQL", () => this.#blocking(() => this.#driver.exec(sql)));
   }
 
   /**
@@ -257,10 +303,12 @@ export class Database {
       const statement = this.#run("prepare statement", () => this.#statement(sql));
       const action = "run statement";
       wrapper = {
-        run: (...params: Bindable[]): number => this.#run(action, () => statement.run(...params)),
+        run: (...params: Bindable[]): number =>
+          this.#run(action, () => this.#waiting(() => statement.run(...params))),
         get: (...params: Bindable[]): Row | undefined =>
-          this.#run(action, () => statement.get(...params)),
-        all: (...params: Bindable[]): Row[] => this.#run(action, () => statement.all(...params)),
+          this.#run(action, () => this.#waiting(() => statement.get(...params))),
+        all: (...params: Bindable[]): Row[] =>
+          this.#run(action, () => this.#waiting(() => statement.all(...params))),
       };
       this.#public.set(sql, wrapper);
     } else this.#assertOpen("prepare statement");
@@ -302,7 +350,13 @@ export class Database {
     this.#assertOpen("begin transaction");
     const nested = this.#driver.inTransaction();
     const name = nested ? `qite_sp_${++this.#savepoints}` : "";
-    this.#control(nested ? `savepoint ${name}` : "begin immediate", "begin transaction");
+    this.#run(
+      "begin transaction",
+      () =>
+        this.#waiting(() =>
+          this.#statement(nested ? `savepoint ${name}` : "begin immediate").run()
+        ),
+    );
     try {
       const result = fn();
       if (isThenable(result)) {
@@ -331,13 +385,86 @@ export class Database {
     this.#closed = true;
     this.#statements.clear();
     this.#public.clear();
-    this.#hub.close();
     this.#driver.close();
+    for (const listener of closeListeners) listener(this);
   }
 
   /** Closes the connection, for `using`. */
   [Symbol.dispose](): void {
     this.close();
+  }
+
+  /** Sets the connection's own busy handler: 0 fails at once, anything else blocks up to it. */
+  #setBusyHandler(ms: number): void {
+    this.#statement(`pragma busy_timeout = ${ms}`).get();
+  }
+
+  /** Runs `fn` with SQLite's blocking busy handler set to the busy timeout. */
+  #blocking<T>(fn: () => T): T {
+    this.#assertOpen("run SQL");
+    this.#setBusyHandler(this.#busyTimeout);
+    try {
+      return fn();
+    } finally {
+      if (!this.#closed) this.#setBusyHandler(0);
+    }
+  }
+
+  /**
+   * Runs one statement; if it finds the database locked (and no transaction is open, so that
+   * running it again is safe), runs it again with the blocking busy handler.
+   */
+  #waiting<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      if (this.#driver.inTransaction() || !isBusy(error)) throw error;
+      return this.#blocking(fn);
+    }
+  }
+
+  async #write<T>(action: string, mode: WriteMode, work: () => T): Promise<T> {
+    const deadline = performance.now() + this.#busyTimeout;
+    for (let attempt = 0;; attempt++) {
+      this.#assertOpen(action);
+      let busy: unknown;
+      try {
+        if (mode !== "read" && this.#driver.inTransaction()) {
+          busy = new QueueError(
+            "BUSY",
+            `Cannot ${action} as the connection is inside a transaction that qite did not ` +
+              "open (qite's asynchronous operations never join one; inside " +
+              "Queue.transaction(), use the synchronous operations it hands you)",
+          );
+        } else return mode === "transaction" ? this.#immediate(work) : work();
+      } catch (error) {
+        if (!isBusy(error)) throw toQueueError(error, action);
+        busy = toQueueError(error, action);
+      }
+      const wait = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt) *
+        (0.5 + Math.random() / 2);
+      if (performance.now() + wait > deadline) throw busy;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+
+  /** Runs `work` in `BEGIN IMMEDIATE` … `COMMIT`, rolling back if it throws. */
+  #immediate<T>(work: () => T): T {
+    this.#statement("begin immediate").run();
+    try {
+      const result = work();
+      this.#statement("commit").run();
+      return result;
+    } catch (error) {
+      if (!this.#closed && this.#driver.inTransaction()) {
+        try {
+          this.#statement("rollback").run();
+        } catch {
+          // The connection rolled back on its own (or is gone); the first error matters.
+        }
+      }
+      throw error;
+    }
   }
 
   #statement(sql: string): DriverStatement {
@@ -392,7 +519,8 @@ export class Database {
 
   /** Applies qite's connection settings; used by {@linkcode open}. */
   static #configure(db: Database, options: Required<OpenOptions>): void {
-    db.exec(`pragma busy_timeout = ${options.busyTimeout}`);
+    db.#busyTimeout = options.busyTimeout;
+    db.#setBusyHandler(0);
     if (!options.readOnly) {
       // `:memory:` answers "memory" and stays so; any file becomes WAL.
       db.#pragma("journal_mode = wal");
@@ -529,6 +657,23 @@ function compareVersions(version: string, minimum: readonly number[]): number {
 function isThenable(value: unknown): boolean {
   return typeof value === "object" && value !== null &&
     typeof (value as { then?: unknown }).then === "function";
+}
+
+/** Whether a driver error says the database is locked by another connection. */
+function isBusy(error: unknown): boolean {
+  const mapped = toQueueError(error, "");
+  return mapped instanceof QueueError && mapped.code === "BUSY";
+}
+
+const closeListeners = new Set<(db: Database) => void>();
+
+/**
+ * Calls `listener` whenever a {@linkcode Database} closes; for qite's own modules (wake-ups).
+ *
+ * @param listener Called with the database, after its connection closed.
+ */
+export function onDatabaseClose(listener: (db: Database) => void): void {
+  closeListeners.add(listener);
 }
 
 /**

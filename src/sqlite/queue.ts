@@ -4,7 +4,7 @@
  * @module
  */
 
-import { Database, internals, open, type SqliteHandle } from "./database.ts";
+import { Database, internals, open, type SqliteHandle, type WriteMode } from "./database.ts";
 import { QueueError } from "../errors.ts";
 import type {
   DeadPage,
@@ -22,7 +22,7 @@ import {
   type Outgoing,
   parseList,
   parseMessage,
-  type Target,
+  toReceipt,
   toTarget,
 } from "../_input.ts";
 import { QueueOps } from "./_ops.ts";
@@ -34,7 +34,15 @@ import {
   checkSignal,
   show,
 } from "../_validate.ts";
-import type { Waiter } from "./_wake.ts";
+import type {
+  DeleteAndReceiveResult,
+  ListDeadOptions,
+  PeekOptions,
+  QueueLike,
+  ReceiveAndWaitOptions,
+} from "../queue_like.ts";
+
+export type { ListDeadOptions, PeekOptions, ReceiveAndWaitOptions };
 
 /** Options for {@linkcode Queue}. */
 export interface QueueOptions {
@@ -75,21 +83,6 @@ export interface QueueOptions {
   clock?: () => number;
 }
 
-/** Options for {@linkcode Queue.receiveAndWait}. */
-export interface ReceiveAndWaitOptions {
-  /** Stops waiting: the promise rejects with the signal's reason. */
-  signal?: AbortSignal;
-  /**
-   * The longest time, in milliseconds, between two receive attempts when nothing wakes the
-   * wait. Sends in this process wake it at once, commits by other processes within a few
-   * milliseconds, and delayed or in-flight messages exactly when they become visible; the
-   * interval is the fallback for anything else.
-   *
-   * @default {100}
-   */
-  interval?: number;
-}
-
 /**
  * A queue's operations inside a transaction, synchronous, for {@linkcode Queue.transaction}.
  * Everything done through it commits or rolls back with the transaction.
@@ -113,41 +106,6 @@ export interface QueueTransaction {
   delete(target: MessageId | Receipt): boolean;
   /** Like {@linkcode Queue.deleteBatch}, inside the transaction. */
   deleteBatch(targets: readonly (MessageId | Receipt)[]): boolean[];
-}
-
-/** Options for {@linkcode Queue.listDead}. */
-export interface ListDeadOptions {
-  /**
-   * The most messages to return.
-   *
-   * @default {100}
-   */
-  limit?: number;
-  /** Where to continue: the `cursor` of the previous page (`undefined` starts at the first). */
-  cursor?: string | undefined;
-}
-
-/** Options for {@linkcode Queue.peek}. */
-export interface PeekOptions {
-  /**
-   * The most messages to return.
-   *
-   * @default {10}
-   */
-  limit?: number;
-}
-
-let opsOf: (queue: Queue) => QueueOps;
-
-/**
- * The synchronous core of a queue, for qite's own modules (the job runner); not public.
- *
- * @param queue The queue.
- * @returns Its operations.
- * @throws {QueueError} If the queue is closed.
- */
-export function queueOps(queue: Queue): QueueOps {
-  return opsOf(queue);
 }
 
 /**
@@ -213,25 +171,19 @@ const CURSOR = /^\S+ \S+$/;
  * assert.equal(await queue.delete(message), true);
  * ```
  */
-export class Queue {
-  static {
-    opsOf = (queue: Queue): QueueOps => {
-      queue.#assertOpen("use queue");
-      return queue.#ops;
-    };
-  }
-
+export class Queue implements QueueLike {
   #ops: QueueOps;
   #owned: boolean;
   #closed = false;
-  #waiters = new Set<Waiter>();
 
   /**
    * Creates a queue.
    *
    * @param options The database, the name and the settings.
    * @throws {TypeError} If `db` or `name` is missing or of the wrong type.
-   * @throws {RangeError} If `timeout` or `maxReceive` is negative or not an integer.
+   * @throws {RangeError} If `timeout` or `maxReceive` is not an integer ≥ 1 (goqite reads a
+   * timeout of 0 as its default; qite refuses it, since a message would be handed out again at
+   * once).
    * @throws {QueueError} If `db` is a path that cannot be opened.
    */
   constructor(options: QueueOptions) {
@@ -251,7 +203,7 @@ export class Queue {
     const clock = options.clock ?? Date.now;
     checkDatabase(action, db);
     checkName(action, "name", name);
-    checkDuration(action, "timeout", timeout);
+    checkDuration(action, "timeout", timeout, 1);
     checkInteger(action, "maxReceive", maxReceive, 1);
     checkInteger(action, "maxBodySize", maxBodySize, 0, 1_000_000_000);
     if (typeof clock !== "function") {
@@ -318,7 +270,10 @@ export class Queue {
    * ```
    */
   send(message: SendMessage): Promise<MessageId> {
-    return this.#async("send message", () => this.#sendOne(message));
+    return this.#run("send message", "statement", () => {
+      const parsed = this.#parseOne(message);
+      return () => this.#ops.send([parsed])[0]!;
+    });
   }
 
   /**
@@ -347,7 +302,10 @@ export class Queue {
    * ```
    */
   sendBatch(messages: readonly SendMessage[]): Promise<MessageId[]> {
-    return this.#async("send messages", () => this.#sendMany(messages));
+    return this.#run("send messages", "transaction", () => {
+      const parsed = this.#parseMany(messages);
+      return () => this.#ops.send(parsed);
+    });
   }
 
   /**
@@ -371,7 +329,7 @@ export class Queue {
    * ```
    */
   receive(): Promise<Message | undefined> {
-    return this.#async("receive message", () => this.#ops.receive(1)[0]);
+    return this.#run("receive message", "transaction", () => () => this.#ops.receive(1)[0]);
   }
 
   /**
@@ -397,7 +355,10 @@ export class Queue {
    * ```
    */
   receiveBatch(max: number): Promise<Message[]> {
-    return this.#async("receive messages", () => this.#receiveMany(max));
+    return this.#run("receive messages", "transaction", () => {
+      checkInteger("receive messages", "max", max, 1);
+      return () => this.#ops.receive(max);
+    });
   }
 
   /**
@@ -490,7 +451,11 @@ export class Queue {
    * ```
    */
   extend(target: MessageId | Receipt, delay: number): Promise<boolean> {
-    return this.#async("extend message", () => this.#extendOne(target, delay));
+    return this.#run("extend message", "transaction", () => {
+      const parsed = toTarget("extend message", target);
+      checkDuration("extend message", "delay", delay);
+      return () => this.#ops.extend([parsed], delay)[0]!;
+    });
   }
 
   /**
@@ -517,7 +482,11 @@ export class Queue {
    * ```
    */
   extendBatch(targets: readonly (MessageId | Receipt)[], delay: number): Promise<boolean[]> {
-    return this.#async("extend messages", () => this.#extendMany(targets, delay));
+    return this.#run("extend messages", "transaction", () => {
+      const parsed = parseList("extend messages", "targets", targets, toTarget);
+      checkDuration("extend messages", "delay", delay);
+      return () => this.#ops.extend(parsed, delay);
+    });
   }
 
   /**
@@ -544,7 +513,10 @@ export class Queue {
    * ```
    */
   delete(target: MessageId | Receipt): Promise<boolean> {
-    return this.#async("delete message", () => this.#deleteOne(target));
+    return this.#run("delete message", "statement", () => {
+      const parsed = toTarget("delete message", target);
+      return () => this.#ops.delete([parsed])[0]!;
+    });
   }
 
   /**
@@ -569,7 +541,146 @@ export class Queue {
    * ```
    */
   deleteBatch(targets: readonly (MessageId | Receipt)[]): Promise<boolean[]> {
-    return this.#async("delete messages", () => this.#deleteMany(targets));
+    return this.#run("delete messages", "transaction", () => {
+      const parsed = parseList("delete messages", "targets", targets, toTarget);
+      return () => this.#ops.delete(parsed);
+    });
+  }
+
+  /**
+   * Deletes `targets` and receives up to `max` messages, in one transaction: a consumer that
+   * acknowledges finished messages and takes new ones needs one commit instead of two.
+   *
+   * @param targets Received messages or ids to delete (each as {@linkcode Queue.delete}).
+   * @param max The most messages to receive, at least 1.
+   * @returns Whether each target was deleted, and the messages received.
+   * @throws {TypeError} If `targets` is not an array or an entry is neither an id nor a receipt.
+   * @throws {RangeError} If `max` is not an integer ≥ 1.
+   * @throws {QueueError} If the queue is closed or SQLite fails.
+   *
+   * @example Acknowledging and taking the next batch
+   * ```ts
+   * import { open, Queue, setup } from "@qite/qite";
+   * import assert from "node:assert/strict";
+   *
+   * using db = open(":memory:");
+   * setup(db);
+   * const queue = new Queue({ db, name: "work" });
+   * await queue.sendBatch([{ body: "a" }, { body: "b" }, { body: "c" }]);
+   * const first = await queue.receiveBatch(2);
+   * const { deleted, messages } = await queue.deleteAndReceive(first, 10);
+   * assert.deepEqual(deleted, [true, true]);
+   * assert.equal(messages.length, 1);
+   * ```
+   */
+  deleteAndReceive(
+    targets: readonly (MessageId | Receipt)[],
+    max: number,
+  ): Promise<DeleteAndReceiveResult> {
+    const action = "delete and receive messages";
+    return this.#run(action, "transaction", () => {
+      const parsed = parseList(action, "targets", targets, toTarget);
+      checkInteger(action, "max", max, 1);
+      return () => ({ deleted: this.#ops.delete(parsed), messages: this.#ops.receive(max) });
+    });
+  }
+
+  /**
+   * Hands a received message back without counting its receive: it becomes visible again after
+   * `delay` (at once by default), behind the messages already waiting, with the receive count
+   * it had before this delivery. For a consumer that took a message it cannot handle now (it is
+   * shutting down, or the work is not for it). Fenced: only while this delivery holds it.
+   *
+   * @param receipt The received message.
+   * @param delay Milliseconds until it is visible again.
+   * @returns `true` if it was handed back; `false` if this delivery no longer holds it.
+   * @throws {TypeError} If `receipt` is not a received message.
+   * @throws {RangeError} If `delay` is negative or not an integer.
+   * @throws {QueueError} If the queue is closed or SQLite fails.
+   *
+   * @example Handing a message back
+   * ```ts
+   * import { open, Queue, setup } from "@qite/qite";
+   * import assert from "node:assert/strict";
+   *
+   * using db = open(":memory:");
+   * setup(db);
+   * const queue = new Queue({ db, name: "q" });
+   * await queue.send({ body: "not now" });
+   * const message = (await queue.receive())!;
+   * assert.equal(await queue.release(message), true);
+   * assert.equal((await queue.receive())?.received, 1); // the first receive did not count
+   * ```
+   */
+  release(receipt: Receipt, delay = 0): Promise<boolean> {
+    return this.#run("release message", "statement", () => {
+      const parsed = toReceipt("release message", receipt);
+      checkDuration("release message", "delay", delay);
+      return () => this.#ops.release([parsed], delay)[0]!;
+    });
+  }
+
+  /**
+   * Hands several received messages back in one transaction, each as
+   * {@linkcode Queue.release} would.
+   *
+   * @param receipts The received messages.
+   * @param delay Milliseconds until they are visible again.
+   * @returns For each receipt, in order, whether it was handed back.
+   * @throws {TypeError} If `receipts` is not an array of received messages.
+   * @throws {RangeError} If `delay` is negative or not an integer.
+   * @throws {QueueError} If the queue is closed or SQLite fails.
+   *
+   * @example Handing back what was not started
+   * ```ts
+   * import { open, Queue, setup } from "@qite/qite";
+   * import assert from "node:assert/strict";
+   *
+   * using db = open(":memory:");
+   * setup(db);
+   * const queue = new Queue({ db, name: "q" });
+   * await queue.sendBatch([{ body: "a" }, { body: "b" }]);
+   * assert.deepEqual(await queue.releaseBatch(await queue.receiveBatch(2)), [true, true]);
+   * ```
+   */
+  releaseBatch(receipts: readonly Receipt[], delay = 0): Promise<boolean[]> {
+    const action = "release messages";
+    return this.#run(action, "transaction", () => {
+      const parsed = parseList(action, "receipts", receipts, toReceipt);
+      checkDuration(action, "delay", delay);
+      return () => this.#ops.release(parsed, delay);
+    });
+  }
+
+  /**
+   * Makes a received message dead at once, as if its last receive had failed: for a message
+   * that can never succeed (it cannot be decoded, say). It stays in the table, listed by
+   * {@linkcode Queue.listDead}, until redriven or purged. Fenced: only while this delivery
+   * holds it.
+   *
+   * @param receipt The received message.
+   * @returns `true` if it is dead now; `false` if this delivery no longer holds it.
+   * @throws {TypeError} If `receipt` is not a received message.
+   * @throws {QueueError} If the queue is closed or SQLite fails.
+   *
+   * @example Burying a poison message
+   * ```ts
+   * import { open, Queue, setup } from "@qite/qite";
+   * import assert from "node:assert/strict";
+   *
+   * using db = open(":memory:");
+   * setup(db);
+   * const queue = new Queue({ db, name: "q" });
+   * await queue.send({ body: "\u0000garbage" });
+   * assert.equal(await queue.bury((await queue.receive())!), true);
+   * assert.equal(await queue.countDead(), 1);
+   * ```
+   */
+  bury(receipt: Receipt): Promise<boolean> {
+    return this.#run("bury message", "statement", () => {
+      const parsed = toReceipt("bury message", receipt);
+      return () => this.#ops.bury([parsed])[0]!;
+    });
   }
 
   /**
@@ -596,11 +707,11 @@ export class Queue {
    */
   peek(options: PeekOptions = {}): Promise<MessageInfo[]> {
     const action = "peek messages";
-    return this.#async(action, () => {
+    return this.#run(action, "read", () => {
       checkObject(action, "options", options);
       const { limit = 10 } = options;
       checkInteger(action, "limit", limit, 1);
-      return this.#ops.peek(limit);
+      return () => this.#ops.peek(limit);
     });
   }
 
@@ -632,7 +743,7 @@ export class Queue {
    * ```
    */
   stats(): Promise<QueueStats> {
-    return this.#async("read stats", () => this.#ops.stats());
+    return this.#run("read stats", "read", () => () => this.#ops.stats());
   }
 
   /**
@@ -666,7 +777,7 @@ export class Queue {
    */
   listDead(options: ListDeadOptions = {}): Promise<DeadPage> {
     const action = "list dead messages";
-    return this.#async(action, () => {
+    return this.#run(action, "read", () => {
       checkObject(action, "options", options);
       const { limit = 100, cursor } = options;
       checkInteger(action, "limit", limit, 1);
@@ -677,7 +788,7 @@ export class Queue {
           }`,
         );
       }
-      return this.#ops.listDead(limit, cursor);
+      return () => this.#ops.listDead(limit, cursor);
     });
   }
 
@@ -699,7 +810,7 @@ export class Queue {
    * ```
    */
   countDead(): Promise<number> {
-    return this.#async("count dead messages", () => this.#ops.countDead());
+    return this.#run("count dead messages", "read", () => () => this.#ops.countDead());
   }
 
   /**
@@ -731,7 +842,7 @@ export class Queue {
    */
   redrive(ids?: MessageId | readonly MessageId[]): Promise<number> {
     const action = "redrive messages";
-    return this.#async(action, () => {
+    return this.#run(action, "transaction", () => {
       const list = ids === undefined || Array.isArray(ids) ? ids : [ids];
       if (list !== undefined) {
         parseList(action, "ids", list, (entry, id) => {
@@ -739,7 +850,7 @@ export class Queue {
           return id;
         });
       }
-      return this.#ops.redrive(list as readonly MessageId[] | undefined);
+      return () => this.#ops.redrive(list as readonly MessageId[] | undefined);
     });
   }
 
@@ -761,7 +872,7 @@ export class Queue {
    * ```
    */
   purgeDead(): Promise<number> {
-    return this.#async("purge dead messages", () => this.#ops.purgeDead());
+    return this.#run("purge dead messages", "statement", () => () => this.#ops.purgeDead());
   }
 
   /**
@@ -783,7 +894,7 @@ export class Queue {
    * ```
    */
   purge(): Promise<number> {
-    return this.#async("purge queue", () => this.#ops.purge());
+    return this.#run("purge queue", "statement", () => () => this.#ops.purge());
   }
 
   /**
@@ -841,15 +952,34 @@ export class Queue {
     };
     const tx: QueueTransaction = {
       queue: this,
-      send: (message) => run("send message", () => this.#sendOne(message)),
-      sendBatch: (messages) => run("send messages", () => this.#sendMany(messages)),
+      send: (message) => run("send message", () => this.#ops.send([this.#parseOne(message)])[0]!),
+      sendBatch: (messages) =>
+        run("send messages", () => this.#ops.send(this.#parseMany(messages))),
       receive: () => run("receive message", () => this.#ops.receive(1)[0]),
-      receiveBatch: (max) => run("receive messages", () => this.#receiveMany(max)),
-      extend: (target, delay) => run("extend message", () => this.#extendOne(target, delay)),
+      receiveBatch: (max) =>
+        run("receive messages", () => {
+          checkInteger("receive messages", "max", max, 1);
+          return this.#ops.receive(max);
+        }),
+      extend: (target, delay) =>
+        run("extend message", () => {
+          const parsed = toTarget("extend message", target);
+          checkDuration("extend message", "delay", delay);
+          return this.#ops.extend([parsed], delay)[0]!;
+        }),
       extendBatch: (targets, delay) =>
-        run("extend messages", () => this.#extendMany(targets, delay)),
-      delete: (target) => run("delete message", () => this.#deleteOne(target)),
-      deleteBatch: (targets) => run("delete messages", () => this.#deleteMany(targets)),
+        run("extend messages", () => {
+          const parsed = parseList("extend messages", "targets", targets, toTarget);
+          checkDuration("extend messages", "delay", delay);
+          return this.#ops.extend(parsed, delay);
+        }),
+      delete: (target) =>
+        run("delete message", () => this.#ops.delete([toTarget("delete message", target)])[0]!),
+      deleteBatch: (targets) =>
+        run(
+          "delete messages",
+          () => this.#ops.delete(parseList("delete messages", "targets", targets, toTarget)),
+        ),
     };
     try {
       return this.db.transaction(() => fn(tx));
@@ -862,17 +992,18 @@ export class Queue {
    * Closes the queue: later calls fail with `CLOSED`, and pending `receiveAndWait` calls reject
    * with it. If the queue opened its database from a path, the database is closed too.
    */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    for (const waiter of this.#waiters) waiter.wake();
-    if (this.#owned) this.db.close();
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#ops.room.wakeOwner(this);
+      if (this.#owned) this.db.close();
+    }
+    return Promise.resolve();
   }
 
   /** Closes the queue, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
-    this.close();
-    return Promise.resolve();
+    return this.close();
   }
 
   #assertOpen(action: string): void {
@@ -889,120 +1020,55 @@ export class Queue {
     }
   }
 
-  #async<T>(action: string, work: () => T): Promise<T> {
+  /**
+   * Checks the arguments (`prepare` throws at once, as a rejection), then runs the work it
+   * returns through the connection's lock handling.
+   */
+  #run<T>(action: string, mode: WriteMode, prepare: () => () => T): Promise<T> {
+    let work: () => T;
     try {
-      return Promise.resolve(this.#sync(action, work));
+      this.#assertOpen(action);
+      work = prepare();
     } catch (error) {
       return Promise.reject(error);
     }
+    return internals(this.db).write(action, mode, work);
   }
 
-  #sendOne(message: SendMessage): MessageId {
-    return this.#ops.send([
-      parseMessage("send message", message, this.#ops.settings.maxBodySize),
-    ])[0]!;
+  #parseOne(message: SendMessage): Outgoing {
+    return parseMessage("send message", message, this.#ops.settings.maxBodySize);
   }
 
-  #sendMany(messages: readonly SendMessage[]): MessageId[] {
+  #parseMany(messages: readonly SendMessage[]): Outgoing[] {
     const limit = this.#ops.settings.maxBodySize;
-    const parsed: Outgoing[] = parseList(
+    return parseList(
       "send messages",
       "messages",
       messages,
       (action, message) => parseMessage(action, message, limit),
     );
-    return this.#ops.send(parsed);
-  }
-
-  #receiveMany(max: number): Message[] {
-    checkInteger("receive messages", "max", max, 1);
-    return this.#ops.receive(max);
-  }
-
-  #extendOne(target: MessageId | Receipt, delay: number): boolean {
-    const parsed = toTarget("extend message", target);
-    checkDuration("extend message", "delay", delay);
-    return this.#ops.extend([parsed], delay)[0]!;
-  }
-
-  #extendMany(targets: readonly (MessageId | Receipt)[], delay: number): boolean[] {
-    const parsed: Target[] = parseList("extend messages", "targets", targets, toTarget);
-    checkDuration("extend messages", "delay", delay);
-    return this.#ops.extend(parsed, delay);
-  }
-
-  #deleteOne(target: MessageId | Receipt): boolean {
-    return this.#ops.delete([toTarget("delete message", target)])[0]!;
-  }
-
-  #deleteMany(targets: readonly (MessageId | Receipt)[]): boolean[] {
-    return this.#ops.delete(parseList("delete messages", "targets", targets, toTarget));
   }
 
   /** Receives up to `max` messages, waiting for the first; see receiveAndWait. */
-  async #wait(action: string, max: number, options: ReceiveAndWaitOptions): Promise<Message[]> {
-    checkInteger(action, "max", max, 1);
-    checkObject(action, "options", options);
-    const { signal, interval = DEFAULT_INTERVAL_MS } = options;
-    checkSignal(action, signal);
-    checkPositive(action, "interval", interval, 2 ** 31 - 1);
-    signal?.throwIfAborted();
-    let woken = false;
-    let wake: (() => void) | undefined;
-    const waiter: Waiter = {
-      queue: this.name,
-      wake: () => {
-        woken = true;
-        wake?.();
-      },
-    };
-    const hub = internals(this.db).hub;
-    // Register before the first attempt, so that nothing sent after it is missed.
-    this.#waiters.add(waiter);
-    hub.add(waiter);
+  #wait(action: string, max: number, options: ReceiveAndWaitOptions): Promise<Message[]> {
     try {
-      while (true) {
-        this.#assertOpen(action);
-        woken = false;
-        let sleep = interval;
-        // Never receive inside a transaction someone else left open on this connection: the
-        // receive would join it, and vanish if it rolled back.
-        if (!this.db.inTransaction) {
-          const now = this.#ops.settings.clock();
-          const messages = this.#sync(action, () => this.#ops.receive(max, now));
-          if (messages.length > 0) return messages;
-          const due = this.#sync(action, () => this.#ops.nextDue(now));
-          sleep = Math.max(1, Math.min(interval, due));
-        }
-        if (!woken) await sleepUntilWoken(sleep, signal, (resolve) => wake = resolve);
-        wake = undefined;
-        signal?.throwIfAborted();
-      }
-    } finally {
-      this.#waiters.delete(waiter);
-      hub.remove(waiter);
+      checkInteger(action, "max", max, 1);
+      checkObject(action, "options", options);
+      const { signal, interval = DEFAULT_INTERVAL_MS } = options;
+      checkSignal(action, signal);
+      checkPositive(action, "interval", interval, 2 ** 31 - 1);
+      signal?.throwIfAborted();
+      this.#assertOpen(action);
+      const db = internals(this.db);
+      return this.#ops.room.wait(this.name, this, max, interval, signal, {
+        attempt: () => {
+          this.#assertOpen(action);
+          return db.write(action, "transaction", () => this.#ops.receive(max));
+        },
+        nextDue: () => db.write(action, "read", () => this.#ops.nextDue()),
+      });
+    } catch (error) {
+      return Promise.reject(error);
     }
   }
-}
-
-/** Sleeps up to `ms`, ending early when woken; rejects when `signal` aborts. */
-function sleepUntilWoken(
-  ms: number,
-  signal: AbortSignal | undefined,
-  onWake: (wake: () => void) => void,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", abort);
-      resolve();
-    };
-    const abort = (): void => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", abort, { once: true });
-    onWake(done);
-  });
 }
