@@ -1,5 +1,6 @@
 /**
- * Creating jobs: a message whose body is a job envelope.
+ * Creating jobs: a message whose body is the job in goqite's format (see
+ * {@linkcode encodeJob}).
  *
  * @module
  */
@@ -26,8 +27,8 @@ export interface CreateJobOptions {
 }
 
 /**
- * Creates a job: sends a message to `queue` whose body is the job's envelope (its name and
- * body, see {@linkcode encodeJob}). Given a {@linkcode QueueTransaction} instead of a queue, it
+ * Creates a job: sends a message to `queue` whose body is the job's name and body in goqite's
+ * gob format (see {@linkcode encodeJob}), so a goqite runner can run it too. Given a {@linkcode QueueTransaction} instead of a queue, it
  * sends inside that transaction and returns the id at once, so the job commits or rolls back
  * with your own writes.
  *
@@ -43,7 +44,7 @@ export interface CreateJobOptions {
  * @example Creating a job, and one inside a transaction
  * ```ts
  * import { open, Queue, setup } from "@qite/qite";
- * import { createJob } from "@qite/qite/jobs";
+ * import { createJob, decodeJob } from "@qite/qite/jobs";
  * import assert from "node:assert/strict";
  *
  * using db = open(":memory:");
@@ -58,6 +59,12 @@ export interface CreateJobOptions {
  *   db.prepare("insert into signups (email) values (?)").run("bob@example.com");
  *   createJob(tx, "send-welcome", "bob@example.com");
  * });
+ *
+ * // The message body is the job in goqite's gob format.
+ * const message = await queue.receive();
+ * const job = decodeJob(message!.body);
+ * assert.equal(job.name, "send-welcome");
+ * assert.equal(new TextDecoder().decode(job.body), "alice@example.com");
  * ```
  */
 export function createJob(

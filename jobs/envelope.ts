@@ -1,24 +1,40 @@
 /**
- * The job envelope: how a job's name and body are stored in a message body.
+ * How a job's name and body are stored in a message body: goqite's format, so Go (goqite) and
+ * qite producers and runners share one queue.
  *
- * Version 1 is one line of JSON, a newline (byte 0x0A), then the body's bytes unchanged:
+ * A job is the Go `encoding/gob` stream of one value of
+ *
+ * ```go
+ * type message struct {
+ * 	Name    string
+ * 	Message []byte
+ * }
+ * ```
+ *
+ * written with a fresh encoder per job: the definition of that type, then the value. This is
+ * what goqite's `jobs.Create` stores and its runner reads. {@linkcode encodeJob} writes exactly
+ * the bytes Go writes; {@linkcode decodeJob} also reads a struct of another type name or field
+ * order, and skips extra fields of basic types and of arrays, slices, maps and structs of them
+ * (but not interface values), as Go's decoder ignores fields it does not want.
+ *
+ * {@linkcode decodeJob} still reads the JSON envelope that earlier versions of qite wrote, so
+ * their jobs still run: one line of JSON, a newline, then the body's bytes unchanged:
  *
  * ```text
  * {"v":1,"name":"send-email"}\n<body bytes>
  * ```
  *
- * Any language reads it by splitting at the first newline and parsing the JSON header. Readers
- * must refuse a header whose `v` they do not know, and ignore header fields they do not know.
+ * The two cannot be confused: a message body that starts with `{` and then `"` or a JSON space
+ * is read as JSON, and no gob stream of a job starts that way (its second byte would be a type
+ * id of gob's own, which a job never has).
  *
  * @module
  */
 
 import { show } from "../src/_validate.ts";
+import { decodeGob, encodeGob } from "./_gob.ts";
 
-/** The envelope version this module writes. */
-export const ENVELOPE_VERSION = 1;
-
-/** A decoded job envelope. */
+/** A decoded job. */
 export interface JobEnvelope {
   /** The job's name. */
   readonly name: string;
@@ -29,17 +45,21 @@ export interface JobEnvelope {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 const NEWLINE = 0x0a;
-const headers = new Map<string, Uint8Array>();
-const MAX_CACHED_HEADERS = 1024;
+const OPEN_BRACE = 0x7b;
+/** The bytes after `{` that mark the JSON envelope: `"`, space, tab, newline, carriage return. */
+const JSON_SECOND_BYTES = new Set([0x22, 0x20, 0x09, 0x0a, 0x0d]);
+const LEGACY_VERSION = 1;
 
 /**
- * Encodes a job's name and body into an envelope.
+ * Encodes a job's name and body as goqite does: the bytes of Go's
+ * `gob.NewEncoder(w).Encode(message{Name: name, Message: body})`.
  *
- * @param name The job's name: a non-empty string.
+ * @param name The job's name: a non-empty string (stored as UTF-8, so it must not hold a lone
+ * surrogate).
  * @param body The job's body: bytes, or a string stored as UTF-8.
- * @returns The envelope bytes.
- * @throws {TypeError} If `name` is empty or not a string, or `body` is neither bytes nor a
- * string.
+ * @returns The gob bytes.
+ * @throws {TypeError} If `name` is empty, not a string or not well-formed, or `body` is
+ * neither bytes nor a string.
  *
  * @example Encoding and decoding
  * ```ts
@@ -47,7 +67,12 @@ const MAX_CACHED_HEADERS = 1024;
  * import assert from "node:assert/strict";
  *
  * const bytes = encodeJob("greet", "hi");
- * assert.equal(new TextDecoder().decode(bytes), '{"v":1,"name":"greet"}\nhi');
+ * // Go's gob: a 43-byte type definition, then the value: type 65, Name "greet", Message "hi".
+ * assert.equal(bytes.length, 58);
+ * assert.deepEqual([...bytes.subarray(43)], [
+ *   0x0e, 0xff, 0x82, 0x01, 0x05, ...new TextEncoder().encode("greet"),
+ *   0x01, 0x02, ...new TextEncoder().encode("hi"), 0x00,
+ * ]);
  * const job = decodeJob(bytes);
  * assert.equal(job.name, "greet");
  * assert.equal(new TextDecoder().decode(job.body), "hi");
@@ -59,11 +84,10 @@ export function encodeJob(name: string, body: Uint8Array | string): Uint8Array {
       `Cannot create job as 'name' must be a non-empty string: current value is ${show(name)}`,
     );
   }
-  let header = headers.get(name);
-  if (header === undefined) {
-    header = encoder.encode(JSON.stringify({ v: ENVELOPE_VERSION, name }) + "\n");
-    if (headers.size >= MAX_CACHED_HEADERS) headers.clear();
-    headers.set(name, header);
+  if (!name.isWellFormed()) {
+    throw new TypeError(
+      `Cannot create job as 'name' must not hold a lone surrogate: current value is ${show(name)}`,
+    );
   }
   let bytes: Uint8Array;
   if (typeof body === "string") bytes = encoder.encode(body);
@@ -75,29 +99,47 @@ export function encodeJob(name: string, body: Uint8Array | string): Uint8Array {
       }`,
     );
   }
-  const envelope = new Uint8Array(header.length + bytes.length);
-  envelope.set(header);
-  envelope.set(bytes, header.length);
-  return envelope;
+  return encodeGob(name, bytes);
 }
 
 /**
- * Decodes an envelope.
+ * Decodes a job: goqite's gob format, or the JSON envelope of earlier qite versions.
  *
- * @param bytes A message body written by {@linkcode encodeJob} (or by any program that follows
- * the format).
+ * @param bytes A message body written by {@linkcode encodeJob}, by goqite, or by any program
+ * that gob-encodes a struct with the fields `Name` and `Message`.
  * @returns The job's name and body (a view into `bytes`).
- * @throws {SyntaxError} If `bytes` is not a version 1 envelope.
+ * @throws {TypeError} If `bytes` is not a Uint8Array.
+ * @throws {SyntaxError} If `bytes` is not a job, or its name is empty.
  *
- * @example Refusing something that is not a job
+ * @example Reading goqite's jobs, and the old JSON envelope
  * ```ts
- * import { decodeJob } from "@qite/qite/jobs";
+ * import { decodeJob, encodeJob } from "@qite/qite/jobs";
  * import assert from "node:assert/strict";
+ *
+ * assert.equal(decodeJob(encodeJob("greet", "hi")).name, "greet");
+ *
+ * const old = decodeJob(new TextEncoder().encode('{"v":1,"name":"greet"}\nhi'));
+ * assert.equal(old.name, "greet");
+ * assert.equal(new TextDecoder().decode(old.body), "hi");
  *
  * assert.throws(() => decodeJob(new TextEncoder().encode("plain text")), SyntaxError);
  * ```
  */
 export function decodeJob(bytes: Uint8Array): JobEnvelope {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new TypeError(
+      `Cannot decode job as 'bytes' must be a Uint8Array: current value is ${show(bytes)}`,
+    );
+  }
+  const job = bytes[0] === OPEN_BRACE && JSON_SECOND_BYTES.has(bytes[1]!)
+    ? decodeLegacy(bytes)
+    : decodeGob(bytes);
+  if (job.name === "") throw new SyntaxError("Cannot decode job as its name is empty");
+  return job;
+}
+
+/** Decodes the JSON envelope of earlier qite versions. */
+function decodeLegacy(bytes: Uint8Array): JobEnvelope {
   const end = bytes.indexOf(NEWLINE);
   if (end < 0) throw new SyntaxError("Cannot decode job as the envelope has no header line");
   let header: unknown;
@@ -109,18 +151,16 @@ export function decodeJob(bytes: Uint8Array): JobEnvelope {
     });
   }
   const { v, name } = (header ?? {}) as { v?: unknown; name?: unknown };
-  if (v !== ENVELOPE_VERSION) {
+  if (v !== LEGACY_VERSION) {
     throw new SyntaxError(
-      `Cannot decode job as the envelope version must be ${ENVELOPE_VERSION}: current value is ${
+      `Cannot decode job as the envelope version must be ${LEGACY_VERSION}: current value is ${
         show(v)
       }`,
     );
   }
-  if (typeof name !== "string" || name === "") {
+  if (typeof name !== "string") {
     throw new SyntaxError(
-      `Cannot decode job as the envelope name must be a non-empty string: current value is ${
-        show(name)
-      }`,
+      `Cannot decode job as the envelope name must be a string: current value is ${show(name)}`,
     );
   }
   return { name, body: bytes.subarray(end + 1) };

@@ -4,8 +4,10 @@
  * `maxReceive` (then the message is dead), unregistered or undecodable jobs that never crash the
  * runner, hooks for metrics, and a graceful shutdown.
  *
- * A job is a message whose body is a small envelope: one line of JSON with the job's name, a
- * newline, then the job's body (see {@linkcode encodeJob}).
+ * A job is a message whose body is goqite's job format: the Go `encoding/gob` stream of a
+ * struct with the job's `Name` and its body as `Message`, so jobs flow both ways between goqite
+ * and qite on one queue. Jobs in the JSON envelope of earlier qite versions still run (see
+ * {@linkcode encodeJob} and {@linkcode decodeJob}).
  *
  * @example A runner
  * ```ts
@@ -32,7 +34,7 @@
  */
 
 export { createJob, type CreateJobOptions } from "./create_job.ts";
-export { decodeJob, encodeJob, ENVELOPE_VERSION, type JobEnvelope } from "./envelope.ts";
+export { decodeJob, encodeJob, type JobEnvelope } from "./envelope.ts";
 export {
   type Backoff,
   type BackoffOptions,
