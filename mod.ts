@@ -50,6 +50,7 @@ export type {
   DeleteAndReceiveResult,
   ListDeadOptions,
   PeekOptions,
+  PeekState,
   QueueLike,
   ReceiveAndWaitOptions,
 } from "./src/queue_like.ts";

@@ -23,6 +23,7 @@ import type {
 } from "../src/queue_like.ts";
 import {
   checkDuration,
+  checkPeekOptions,
   type Outgoing,
   parseList,
   parseMessage,
@@ -328,10 +329,13 @@ class Client implements QueueClient {
   }
 
   async peek(options: PeekOptions = {}): Promise<MessageInfo[]> {
-    checkObject("peek messages", "options", options);
-    const { limit = 10 } = options;
-    checkInteger("peek messages", "limit", limit, 1);
-    const wire = await this.#json(await this.#request("GET", `/peek?limit=${limit}`));
+    const { limit, state } = checkPeekOptions("peek messages", options);
+    const wire = await this.#json(
+      await this.#request(
+        "GET",
+        `/peek?limit=${limit}${state === "visible" ? "" : `&state=${state}`}`,
+      ),
+    );
     return (wire.Messages as Json[]).map(fromInfoWire);
   }
 

@@ -7,7 +7,7 @@
 import { QueueError } from "../src/errors.ts";
 import { describeError, log, type Logger } from "../src/logger.ts";
 import type { Message, MessageId, MessageInfo, Receipt } from "../src/message.ts";
-import type { QueueLike } from "../src/queue_like.ts";
+import type { PeekState, QueueLike } from "../src/queue_like.ts";
 import { MAX_DURATION_MS } from "../src/_time.ts";
 import { checkInteger, checkSignal, show } from "../src/_validate.ts";
 import { parseGoDuration } from "./_duration.ts";
@@ -286,7 +286,10 @@ function dispatch(
         })
       );
     case "GET peek":
-      return queue.peek({ limit: limitParam(params, "limit", 10, context.maxBatchSize) })
+      return queue.peek({
+        limit: limitParam(params, "limit", 10, context.maxBatchSize),
+        state: peekState(params.get("state")),
+      })
         .then((messages) => json({ Messages: messages.map(toInfoJson) }));
     case "GET dead": {
       const cursor = params.get("cursor") ?? undefined;
@@ -575,6 +578,12 @@ function duration(value: string, name: string): bigint {
   } catch (error) {
     throw new WireError(`error parsing ${name} parameter: ${(error as Error).message}`);
   }
+}
+
+function peekState(value: string | null): PeekState {
+  if (value === null || value === "" || value === "visible") return "visible";
+  if (value === "delayed" || value === "inFlight") return value;
+  throw new WireError(`state must be visible, delayed or inFlight: current value is ${value}`);
 }
 
 function limitParam(params: URLSearchParams, name: string, fallback: number, max: number): number {

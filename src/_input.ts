@@ -7,7 +7,8 @@
 
 import type { Priority, Receipt, SendMessage } from "./message.ts";
 import { MAX_DURATION_MS } from "./_time.ts";
-import { checkInteger, show } from "./_validate.ts";
+import { checkInteger, checkObject, checkOneOf, show } from "./_validate.ts";
+import type { PeekOptions, PeekState } from "./queue_like.ts";
 
 const encoder = new TextEncoder();
 
@@ -124,4 +125,16 @@ export function checkPriority(action: string, priority: unknown): Priority {
   }
   checkInteger(action, "priority", priority);
   return priority;
+}
+
+/** Checks `peek`'s options; returns the limit (default 10) and the state (default visible). */
+export function checkPeekOptions(
+  action: string,
+  options: unknown,
+): { limit: number; state: PeekState } {
+  checkObject(action, "options", options);
+  const { limit = 10, state = "visible" } = (options ?? {}) as PeekOptions;
+  checkInteger(action, "limit", limit, 1);
+  checkOneOf(action, "state", state, ["visible", "delayed", "inFlight"]);
+  return { limit, state };
 }

@@ -43,6 +43,15 @@ export interface ListDeadOptions {
   cursor?: string | undefined;
 }
 
+/** Which messages {@linkcode QueueLike.peek} looks at. */
+export type PeekState =
+  /** Receivable now, in the order they would be received. */
+  | "visible"
+  /** Never received and hidden until their delay passes, soonest first. */
+  | "delayed"
+  /** Received and hidden until their lease runs out, soonest first. */
+  | "inFlight";
+
 /** Options for {@linkcode QueueLike.peek}. */
 export interface PeekOptions {
   /**
@@ -51,6 +60,13 @@ export interface PeekOptions {
    * @default {10}
    */
   limit?: number;
+  /**
+   * Which messages: visible ones (in receive order), delayed ones or in-flight ones (both by
+   * the time they become visible). Dead messages: see `listDead`.
+   *
+   * @default {"visible"}
+   */
+  state?: PeekState;
 }
 
 /** What {@linkcode QueueLike.deleteAndReceive} returns. */
@@ -134,7 +150,10 @@ export interface QueueLike {
   releaseBatch(receipts: readonly Receipt[], delay?: number): Promise<boolean[]>;
   /** Makes a received message dead at once. Fenced: only while the delivery holds it. */
   bury(receipt: Receipt): Promise<boolean>;
-  /** Up to `limit` visible messages in receive order, without receiving them. */
+  /**
+   * Up to `limit` visible messages in receive order (or delayed or in-flight ones, soonest
+   * visible first), without receiving them.
+   */
   peek(options?: PeekOptions): Promise<MessageInfo[]>;
   /** Exact counts by state. */
   stats(): Promise<QueueStats>;

@@ -30,6 +30,7 @@ import { formatTime, newId } from "../_time.ts";
 import type { Outgoing, Target } from "../_input.ts";
 import type { Bindable, Row } from "../runtime/types.ts";
 import type { WaitRoom } from "../_waiting.ts";
+import type { PeekState } from "../queue_like.ts";
 import { roomOf } from "./_wake.ts";
 
 /**
@@ -64,6 +65,9 @@ export interface QueueSql {
   receive(limit: number | "?4"): string;
   /** The peek at up to `limit` messages; a number is written as a literal. */
   peek(limit: number | "?3"): string;
+  /** Up to ?3 delayed (`received = 0`) or in-flight messages, soonest visible first. */
+  readonly peekDelayed: string;
+  readonly peekInFlight: string;
   readonly nextDue: string;
   readonly extend: string;
   readonly extendFenced: string;
@@ -165,6 +169,16 @@ from (select r from (${candidates(maxReceive, "?1", "?2", String(limit))})
   order by priority desc, created, r limit ${limit}) c
 join goqite g on g.rowid = c.r
 order by g.priority desc, g.created, g.rowid`,
+    peekDelayed: `select id, body, ${safeInteger("received")}, ${
+      safeInteger("priority")
+    }, created, timeout from goqite
+where queue = cast(?1 as text) and received = 0 and timeout > ?2 and ${NOT_FRESH}
+order by timeout, rowid limit ?3`,
+    peekInFlight: `select id, body, ${safeInteger("received")}, ${
+      safeInteger("priority")
+    }, created, timeout from goqite
+where queue = cast(?1 as text) and received > 0 and timeout > ?2 and ${NOT_FRESH}
+order by timeout, rowid limit ?3`,
     nextDue: maxReceive <= MAX_SEEK_PARTITIONS
       ? `select min(timeout) as t from goqite where queue = cast(? as text) and received = ?
   and timeout > ? and ${NOT_FRESH}`
@@ -354,9 +368,16 @@ export class QueueOps {
     return rows.map(toMessage);
   }
 
-  /** Up to `limit` visible messages in receive order, without receiving them. */
-  peek(limit: number): MessageInfo[] {
+  /**
+   * Up to `limit` visible messages in receive order, or delayed or in-flight ones, soonest
+   * visible first; without receiving them.
+   */
+  peek(limit: number, state: PeekState = "visible"): MessageInfo[] {
     const now = formatTime(this.settings.clock());
+    if (state !== "visible") {
+      const sql = state === "delayed" ? this.sql.peekDelayed : this.sql.peekInFlight;
+      return this.#internals.statement(sql).all(this.settings.name, now, limit).map(toInfo);
+    }
     const literal = limit <= MAX_LITERAL_LIMIT;
     const statement = this.#internals.statement(this.sql.peek(literal ? limit : "?3"));
     const rows = literal

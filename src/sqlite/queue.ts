@@ -19,6 +19,7 @@ import { setup } from "./schema.ts";
 import { toQueueError } from "../runtime/_errors.ts";
 import {
   checkDuration,
+  checkPeekOptions,
   type Outgoing,
   parseList,
   parseMessage,
@@ -708,10 +709,8 @@ export class Queue implements QueueLike {
   peek(options: PeekOptions = {}): Promise<MessageInfo[]> {
     const action = "peek messages";
     return this.#run(action, "read", () => {
-      checkObject(action, "options", options);
-      const { limit = 10 } = options;
-      checkInteger(action, "limit", limit, 1);
-      return () => this.#ops.peek(limit);
+      const { limit, state } = checkPeekOptions(action, options);
+      return () => this.#ops.peek(limit, state);
     });
   }
 
