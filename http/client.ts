@@ -1,5 +1,6 @@
 /**
- * A typed client for a queue served by qite's (or goqite's) HTTP handler.
+ * A typed client for a queue served by qite's HTTP handler, or goqite's for goqite's four
+ * operations.
  *
  * @module
  */
@@ -50,43 +51,55 @@ export interface ClientOptions {
  * HTTP as it would use a local one. Misuse throws `TypeError`/`RangeError` before any request;
  * an error answer throws {@linkcode HttpError} (code `HTTP`) with the status and the server's
  * message, and no answer at all a `QueueError` with code `NETWORK`.
+ *
+ * Against goqite's own handler (goqite's `http.NewHandler`), `send`, `receive`,
+ * `receiveAndWait`, `extend` and `delete` work as they do against qite, except that `send`
+ * resolves to `undefined` (goqite does not tell the new id), `extend` and `delete` always
+ * resolve to `true` (goqite does not tell whether the id existed), and a received message's
+ * `received` count is 1 and its `priority` 0 (goqite does not tell them). `receiveBatch` and
+ * `receiveBatchAndWait` get at most one message at a time. Every other method needs a qite
+ * server: against goqite they throw an {@linkcode HttpError} that says so, without touching the
+ * queue (the GET routes send `timeout=qite-only`, which goqite refuses before it receives).
  */
 export interface QueueClient {
   /** The queue's URL. */
   readonly url: string;
-  /** Like {@linkcode Queue.send}. */
-  send(message: SendMessage): Promise<MessageId>;
-  /** Like {@linkcode Queue.sendBatch}. */
+  /**
+   * Like {@linkcode Queue.send}; resolves to the new id, or `undefined` when the server does not
+   * tell it (goqite's handler).
+   */
+  send(message: SendMessage): Promise<MessageId | undefined>;
+  /** Like {@linkcode Queue.sendBatch}. Needs a qite server. */
   sendBatch(messages: readonly SendMessage[]): Promise<MessageId[]>;
   /** Like {@linkcode Queue.receive}. */
   receive(): Promise<Message | undefined>;
-  /** Like {@linkcode Queue.receiveBatch}. */
+  /** Like {@linkcode Queue.receiveBatch}; at most one message from goqite's handler. */
   receiveBatch(max: number): Promise<Message[]>;
   /** Like {@linkcode Queue.receiveAndWait}: long polls until a message arrives. */
   receiveAndWait(options?: ReceiveAndWaitOptions): Promise<Message>;
-  /** Like {@linkcode Queue.receiveBatchAndWait}. */
+  /** Like {@linkcode Queue.receiveBatchAndWait}; one message at a time from goqite's handler. */
   receiveBatchAndWait(max: number, options?: ReceiveAndWaitOptions): Promise<Message[]>;
   /** Like {@linkcode Queue.extend}: `false` when a fenced extend found another delivery. */
   extend(target: MessageId | Receipt, delay: number): Promise<boolean>;
-  /** Like {@linkcode Queue.extendBatch}. */
+  /** Like {@linkcode Queue.extendBatch}. Needs a qite server. */
   extendBatch(targets: readonly (MessageId | Receipt)[], delay: number): Promise<boolean[]>;
   /** Like {@linkcode Queue.delete}: `false` when a fenced delete found another delivery. */
   delete(target: MessageId | Receipt): Promise<boolean>;
-  /** Like {@linkcode Queue.deleteBatch}. */
+  /** Like {@linkcode Queue.deleteBatch}. Needs a qite server. */
   deleteBatch(targets: readonly (MessageId | Receipt)[]): Promise<boolean[]>;
-  /** Like {@linkcode Queue.stats}. */
+  /** Like {@linkcode Queue.stats}. Needs a qite server. */
   stats(): Promise<QueueStats>;
-  /** Like {@linkcode Queue.peek}. */
+  /** Like {@linkcode Queue.peek}. Needs a qite server. */
   peek(options?: PeekOptions): Promise<MessageInfo[]>;
-  /** Like {@linkcode Queue.listDead}. */
+  /** Like {@linkcode Queue.listDead}. Needs a qite server. */
   listDead(options?: ListDeadOptions): Promise<DeadPage>;
-  /** Like {@linkcode Queue.countDead}. */
+  /** Like {@linkcode Queue.countDead}. Needs a qite server. */
   countDead(): Promise<number>;
-  /** Like {@linkcode Queue.redrive}. */
+  /** Like {@linkcode Queue.redrive}. Needs a qite server. */
   redrive(ids?: MessageId | readonly MessageId[]): Promise<number>;
-  /** Like {@linkcode Queue.purgeDead}. */
+  /** Like {@linkcode Queue.purgeDead}. Needs a qite server. */
   purgeDead(): Promise<number>;
-  /** Like {@linkcode Queue.purge}. */
+  /** Like {@linkcode Queue.purge}. Needs a qite server. */
   purge(): Promise<number>;
 }
 
@@ -106,6 +119,8 @@ export interface QueueClient {
 export class HttpError extends QueueError {
   /** The HTTP status. */
   readonly status: number;
+  /** What the server said (its answer's text, trimmed). */
+  readonly serverMessage: string;
 
   /**
    * @param status The HTTP status.
@@ -115,6 +130,7 @@ export class HttpError extends QueueError {
     super("HTTP", `The server answered ${status}: ${message}`);
     this.name = "HttpError";
     this.status = status;
+    this.serverMessage = message;
   }
 }
 
@@ -191,18 +207,18 @@ class Client implements QueueClient {
     this.#maxWait = maxWait;
   }
 
-  async send(message: SendMessage): Promise<MessageId> {
+  async send(message: SendMessage): Promise<MessageId | undefined> {
     const outgoing = parseMessage("send message", message, NO_LIMIT);
     const response = await this.#request("POST", "", { Message: toWire(outgoing) });
-    return response.headers.get("qite-message-id") ?? "";
+    return response.headers.get("qite-message-id") ?? undefined;
   }
 
   async sendBatch(messages: readonly SendMessage[]): Promise<MessageId[]> {
     const action = "send messages";
     const list = parseList(action, "messages", messages, (a, m) => parseMessage(a, m, NO_LIMIT));
     if (list.length === 0) return [];
-    const response = await this.#request("POST", "", { Messages: list.map(toWire) });
-    return (await this.#json(response)).IDs as MessageId[];
+    const response = await this.#qite("sendBatch", "POST", "", { Messages: list.map(toWire) });
+    return (await this.#json(response, "IDs", "sendBatch")).IDs as MessageId[];
   }
 
   async receive(): Promise<Message | undefined> {
@@ -238,7 +254,8 @@ class Client implements QueueClient {
     checkDuration("extend messages", "delay", delay);
     if (parsed.length === 0) return [];
     const Messages = parsed.map((target) => ({ ...targetWire(target), Delay: nanoseconds(delay) }));
-    return (await this.#json(await this.#request("PUT", "", { Messages }))).Results as boolean[];
+    const response = await this.#qite("extendBatch", "PUT", "", { Messages });
+    return (await this.#json(response, "Results", "extendBatch")).Results as boolean[];
   }
 
   async delete(target: MessageId | Receipt): Promise<boolean> {
@@ -249,12 +266,14 @@ class Client implements QueueClient {
   async deleteBatch(targets: readonly (MessageId | Receipt)[]): Promise<boolean[]> {
     const parsed = parseList("delete messages", "targets", targets, toTarget);
     if (parsed.length === 0) return [];
-    const response = await this.#request("DELETE", "", { Messages: parsed.map(targetWire) });
-    return (await this.#json(response)).Results as boolean[];
+    const response = await this.#qite("deleteBatch", "DELETE", "", {
+      Messages: parsed.map(targetWire),
+    });
+    return (await this.#json(response, "Results", "deleteBatch")).Results as boolean[];
   }
 
   async stats(): Promise<QueueStats> {
-    const wire = await this.#json(await this.#request("GET", "/stats"));
+    const wire = await this.#json(await this.#qite("stats", "GET", "/stats"), "Total", "stats");
     return {
       total: wire.Total as number,
       visible: wire.Visible as number,
@@ -271,7 +290,8 @@ class Client implements QueueClient {
     checkObject("peek messages", "options", options);
     const { limit = 10 } = options;
     checkInteger("peek messages", "limit", limit, 1);
-    const wire = await this.#json(await this.#request("GET", `/peek?limit=${limit}`));
+    const response = await this.#qite("peek", "GET", `/peek?limit=${limit}`);
+    const wire = await this.#json(response, "Messages", "peek");
     return (wire.Messages as Json[]).map(fromInfoWire);
   }
 
@@ -283,7 +303,7 @@ class Client implements QueueClient {
     const query = `?limit=${limit}${
       cursor === undefined ? "" : `&cursor=${encodeURIComponent(cursor)}`
     }`;
-    const wire = await this.#json(await this.#request("GET", `/dead${query}`));
+    const wire = await this.#json(await this.#qite("listDead", "GET", `/dead${query}`), "Messages");
     return {
       messages: (wire.Messages as Json[]).map(fromInfoWire),
       cursor: (wire.Cursor as string | null) ?? undefined,
@@ -291,7 +311,8 @@ class Client implements QueueClient {
   }
 
   async countDead(): Promise<number> {
-    return (await this.#json(await this.#request("GET", "/dead/count"))).Count as number;
+    const response = await this.#qite("countDead", "GET", "/dead/count");
+    return (await this.#json(response, "Count", "countDead")).Count as number;
   }
 
   async redrive(ids?: MessageId | readonly MessageId[]): Promise<number> {
@@ -303,15 +324,18 @@ class Client implements QueueClient {
       });
     }
     const body = list === undefined ? undefined : { IDs: list };
-    return (await this.#json(await this.#request("POST", "/dead/redrive", body))).Count as number;
+    const response = await this.#qite("redrive", "POST", "/dead/redrive", body);
+    return (await this.#json(response, "Count", "redrive")).Count as number;
   }
 
   async purgeDead(): Promise<number> {
-    return (await this.#json(await this.#request("DELETE", "/dead"))).Count as number;
+    const response = await this.#qite("purgeDead", "DELETE", "/dead");
+    return (await this.#json(response, "Count", "purgeDead")).Count as number;
   }
 
   async purge(): Promise<number> {
-    return (await this.#json(await this.#request("POST", "/purge"))).Count as number;
+    const response = await this.#qite("purge", "POST", "/purge");
+    return (await this.#json(response, "Count", "purge")).Count as number;
   }
 
   /** Long polls until messages arrive (`max` undefined: goqite's single-message form). */
@@ -346,7 +370,39 @@ class Client implements QueueClient {
   async #messages(response: Response): Promise<Message[]> {
     if (response.status === 204) return [];
     const wire = await this.#json(response);
+    if (wire.Messages === undefined && wire.Message !== undefined) {
+      // goqite's handler knows no ?max= and answers with its single message.
+      return [fromWire(wire.Message as Json, Number(response.headers.get("qite-received") ?? 1))];
+    }
     return (wire.Messages as Json[]).map((m) => fromWire(m, m.Received as number));
+  }
+
+  /**
+   * Sends a request that only qite's handler understands. A GET carries `timeout=qite-only`,
+   * which qite's extension routes ignore and goqite's handler refuses (400) before it receives
+   * anything; an answer in goqite's words becomes an `HttpError` saying that `method` needs a
+   * qite server.
+   */
+  async #qite(
+    method: string,
+    verb: string,
+    path: string,
+    body?: unknown,
+  ): Promise<Response> {
+    const target = verb === "GET"
+      ? `${path}${path.includes("?") ? "&" : "?"}timeout=qite-only`
+      : path;
+    try {
+      return await this.#request(verb, target, body);
+    } catch (error) {
+      if (error instanceof HttpError && GOQITE_ANSWER.test(error.serverMessage)) {
+        throw new HttpError(
+          error.status,
+          `${error.serverMessage} (${method} needs a qite server; this one answered as goqite's handler does)`,
+        );
+      }
+      throw error;
+    }
   }
 
   /** Sends a request; answers outside 2xx (and `accept`) throw `HttpError`. */
@@ -362,7 +418,7 @@ class Client implements QueueClient {
     const request = new Request(`${this.url}${path}`, {
       method,
       headers,
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(body === undefined ? {} : { body: wireJson(body) }),
       ...(signal === undefined ? {} : { signal }),
     });
     let response: Response;
@@ -379,19 +435,40 @@ class Client implements QueueClient {
     throw new HttpError(response.status, message || response.statusText);
   }
 
-  async #json(response: Response): Promise<Json> {
+  /** Reads a JSON answer; with `key`, one that must hold it (else: not a qite server). */
+  async #json(response: Response, key?: string, method: string = key ?? ""): Promise<Json> {
+    let wire: Json;
     try {
-      return await response.json() as Json;
+      wire = await response.json() as Json;
     } catch (error) {
       throw new QueueError("NETWORK", `Cannot read the answer of ${this.url} as JSON`, {
         cause: error,
       });
     }
+    if (key !== undefined && (typeof wire !== "object" || wire === null || !(key in wire))) {
+      throw new HttpError(
+        response.status,
+        `the answer has no ${key} (${method} needs a qite server)`,
+      );
+    }
+    return wire;
   }
 }
 
-function nanoseconds(ms: number): number {
-  return ms * 1_000_000;
+/** goqite's handler's own 4xx/5xx texts: a qite-only request reached goqite. */
+const GOQITE_ANSWER =
+  /^(error parsing timeout parameter: |error sending message: |error decoding request: EOF$|ID cannot be empty$|delay cannot be negative$)/;
+
+/** Milliseconds as Go nanoseconds, exact beyond 2^53 (a bigint when it is not safe). */
+function nanoseconds(ms: number): number | bigint {
+  const ns = ms * 1_000_000;
+  return Number.isSafeInteger(ns) ? ns : BigInt(ms) * 1_000_000n;
+}
+
+/** JSON.stringify, with bigints written as integer literals. */
+function wireJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v) => typeof v === "bigint" ? `\u0000${v}` : v)
+    .replace(/"\\u0000(-?[0-9]+)"/g, "$1");
 }
 
 function toWire([body, delay, priority]: Outgoing): Json {

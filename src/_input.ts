@@ -20,7 +20,7 @@ export function toBody(action: string, body: unknown): Uint8Array {
   );
 }
 
-/** Checks a duration in milliseconds: an integer from 0 to 100 years. */
+/** Checks a duration in milliseconds: an integer from 0 to `MAX_DURATION_MS` (about 292 years). */
 export function checkDuration(
   action: string,
   name: string,
@@ -45,8 +45,34 @@ export function toTarget(action: string, target: unknown): Target {
   );
 }
 
-/** A validated message to send: body, delay (ms), priority. */
-export type Outgoing = readonly [body: Uint8Array, delay: number, priority: number];
+/** A validated message to send: body, delay (ms), priority (a bigint only beyond 2^53). */
+export type Outgoing = readonly [body: Uint8Array, delay: number, priority: number | bigint];
+
+const INT64_MIN = -(1n << 63n);
+const INT64_MAX = (1n << 63n) - 1n;
+
+/** Checks a priority: a safe integer, or a bigint within 64 bits. */
+export function checkPriority(
+  action: string,
+  value: unknown,
+): asserts value is number | bigint {
+  if (typeof value === "bigint") {
+    if (value < INT64_MIN || value > INT64_MAX) {
+      throw new RangeError(
+        `Cannot ${action} as 'priority' must be within 64 bits (-2^63 to 2^63 - 1): current value is ${value}n`,
+      );
+    }
+    return;
+  }
+  if (typeof value !== "number") {
+    throw new TypeError(
+      `Cannot ${action} as 'priority' must be a number or a bigint: current value is ${
+        show(value)
+      }`,
+    );
+  }
+  checkInteger(action, "priority", value);
+}
 
 /** A validated `extend`/`delete` target. */
 export interface Target {
@@ -72,7 +98,7 @@ export function parseMessage(action: string, message: unknown, maxBodySize: numb
     );
   }
   checkDuration(action, "delay", delay);
-  checkInteger(action, "priority", priority);
+  checkPriority(action, priority);
   return [bytes, delay, priority];
 }
 

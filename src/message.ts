@@ -18,11 +18,12 @@ export interface SendMessage {
    */
   delay?: number;
   /**
-   * Higher is received first; equal priorities are received oldest first.
+   * Higher is received first; equal priorities are received oldest first. A safe integer, or a
+   * bigint within 64 bits (-2^63 to 2^63 − 1) for the rest of goqite's range.
    *
    * @default {0}
    */
-  priority?: number;
+  priority?: number | bigint;
 }
 
 /**

@@ -31,6 +31,9 @@ const BAD_NUMBERS: unknown[] = [
   10n,
 ];
 
+/** Priorities beyond 64 bits, refused as bigints. */
+const BAD_PRIORITIES: bigint[] = [2n ** 63n, -(2n ** 63n) - 1n];
+
 eachDriver(
   "Bad arguments to every Queue method get TypeError or RangeError and change nothing",
   async (
@@ -47,13 +50,20 @@ eachDriver(
         `send delay ${String(value)}`,
         () => queue.send({ body: "x", delay: value as number }),
       ]);
-      if (typeof value !== "number" || !Number.isSafeInteger(value)) {
+      if (
+        (typeof value !== "number" || !Number.isSafeInteger(value)) && typeof value !== "bigint"
+      ) {
         calls.push([
           `send priority ${String(value)}`,
           () => queue.send({ body: "x", priority: value as number }),
         ]);
       }
       calls.push([`extend ${String(value)}`, () => queue.extend(id, value as number)]);
+      if (typeof value === "bigint") {
+        for (const priority of BAD_PRIORITIES) {
+          calls.push([`send priority ${priority}n`, () => queue.send({ body: "x", priority })]);
+        }
+      }
       calls.push([`extendBatch ${String(value)}`, () => queue.extendBatch([id], value as number)]);
       calls.push([`receiveBatch ${String(value)}`, () => queue.receiveBatch(value as number)]);
       calls.push([`peek ${String(value)}`, () => queue.peek({ limit: value as number })]);

@@ -26,7 +26,7 @@ eachDriver("The client sends, receives and deletes like a local queue", async (c
   const { queue, client } = setUp(ctx);
   const body = new Uint8Array([0, 255, 1, 254]);
   const id = await client.send({ body, priority: 2 });
-  assert.match(id, /^m_[0-9a-f]{32}$/);
+  assert.match(id ?? "", /^m_[0-9a-f]{32}$/);
   const message = await client.receive();
   assert.ok(message);
   assert.deepEqual(

@@ -8,8 +8,11 @@
 /** The drivers qite speaks. */
 export type DriverName = "node:sqlite" | "bun:sqlite" | "@db/sqlite";
 
-/** The values qite binds: strings, safe integers, bytes and null, positional only. */
-export type Bindable = string | number | Uint8Array | null;
+/**
+ * The values qite binds: strings, safe integers, 64-bit integers as bigint (priorities beyond
+ * 2^53), bytes and null, positional only.
+ */
+export type Bindable = string | number | bigint | Uint8Array | null;
 
 /** A result row. Rows from node:sqlite have a null prototype. */
 export type Row = Record<string, unknown>;
