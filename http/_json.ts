@@ -29,7 +29,7 @@ export class JsonObject {
 /** A parsed JSON value. */
 export type Json = null | boolean | string | JsonNumber | Json[] | JsonObject;
 
-/** The deepest nesting accepted (Go allows 10 000); deeper input is refused. */
+/** The most objects and arrays open at once (Go allows 10 000); deeper input is refused. */
 export const MAX_DEPTH = 64;
 
 /**
@@ -222,11 +222,15 @@ export function parseFirstJson(
     }
     return new JsonNumber(text.slice(start, at));
   };
+  // `depth` counts the objects and arrays open around the value, as Go counts nesting.
+  const open = (depth: number): void => {
+    if (depth + 1 > limits.depth) fail(`nesting deeper than ${limits.depth} levels`);
+  };
   const value = (depth: number): Json => {
-    if (depth > limits.depth) fail(`nesting deeper than ${limits.depth} levels`);
     skip();
     const c = text[at];
     if (c === "{") {
+      open(depth);
       at++;
       const object = new JsonObject();
       skip();
@@ -251,6 +255,7 @@ export function parseFirstJson(
       }
     }
     if (c === "[") {
+      open(depth);
       at++;
       const array: Json[] = [];
       skip();

@@ -30,7 +30,7 @@
  *
  * | tag | request | goqite | qite | why |
  * | --- | --- | --- | --- | --- |
- * | `method` | a method other than GET, POST, PUT, DELETE | 200, empty, nothing done | 405 with `Allow`; OPTIONS 204 with `Allow` | a 200 that did nothing hides the client's mistake |
+ * | `method` | a method other than GET, POST, PUT, DELETE | 200, empty, nothing done | 405 with `Allow`; OPTIONS 204 with `Allow` (over Node's and Bun's servers, an unknown method or TRACE never reaches qite: 400, or the connection closes) | a 200 that did nothing hides the client's mistake |
  * | `body-missing` | POST whose `Message` has no `Body`, a `null` one, or no `Message` at all | 500 (`NOT NULL constraint failed: goqite.body`: a nil `[]byte` is bound as NULL) | 400 `Body is missing or null…` | it is the client's mistake; `""` sends an empty message |
  * | `content-type` | a body whose `Content-Type` is not JSON, `text/plain` or `application/x-www-form-urlencoded` | read as JSON | 415 | a form or an upload sent here by mistake is refused, not half-read |
  * | `size` | a request over `maxRequestSize`, or a `Body` over `maxBodySize` | read whole | 413, without reading the rest | memory stays bounded |

@@ -18,6 +18,7 @@ import { createClient, createHandler, type Handler, HttpError, serve } from "../
 import { pollWindow } from "../http/handler.ts";
 import { WireError } from "../http/_wire.ts";
 import { listen } from "../src/runtime/serve.ts";
+import { detectRuntime } from "../src/runtime/detect.ts";
 import { eachDriver, tempDir } from "./_helpers.ts";
 import { createGoqiteHandler } from "./_goqite_handler.ts";
 
@@ -232,9 +233,15 @@ function checkReply(c: Case, reply: Reply): string | undefined {
   return qiteText.length <= 240 ? undefined : `an answer of ${qiteText.length} characters`;
 }
 
-/** Whether fetch cannot send the request (a forbidden method, or a GET/HEAD body). */
+/** Methods every runtime's `Request` keeps as they are. */
+const STANDARD_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"];
+
+/**
+ * Whether fetch cannot send the request as it is: a forbidden method, a GET/HEAD body, or a
+ * method that not every runtime's `Request` keeps (Bun turns `FOO` into `GET`).
+ */
 function needsRawTcp(c: Case): boolean {
-  return ["TRACE", "CONNECT", "TRACK"].includes(c.method) ||
+  return !STANDARD_METHODS.includes(c.method) ||
     (["GET", "HEAD"].includes(c.method) && c.body !== "");
 }
 
@@ -347,6 +354,7 @@ test("every fixture row gets goqite's status and effect from qite's server over 
   const dir = tempDir();
   const server = await serve({ db: join(dir, "wire.db"), port: 0 });
   const failures: string[] = [];
+  const refusedByRuntime: string[] = [];
   try {
     for (const [i, c] of cases.entries()) {
       const queue = `w${i}`;
@@ -359,6 +367,17 @@ test("every fixture row gets goqite's status and effect from qite's server over 
         : await viaFetch(`${server.url}${path}`, c);
       const t1 = Date.now();
       const after = snapshot(server.db, queue);
+      if (
+        c.deviation === "method" && detectRuntime() !== "deno" &&
+        (Number.isNaN(reply.status) || reply.status === 400) &&
+        JSON.stringify(after) === JSON.stringify(before)
+      ) {
+        // Node's server answers 400 to a method it does not know (and Request refuses TRACE),
+        // Bun's closes the connection: the request never reaches qite.
+        refusedByRuntime.push(c.method);
+        server.db.exec("delete from goqite");
+        continue;
+      }
       const problem = checkReply(c, reply) ??
         (c.deviation === undefined
           ? checkEffect(c, c.goqite.effect, before, after, t0, t1)
@@ -372,6 +391,10 @@ test("every fixture row gets goqite's status and effect from qite's server over 
     await server.close();
     rmSync(dir, { recursive: true, force: true });
   }
+  assert.ok(
+    refusedByRuntime.every((method) => ["TRACE", "FOO"].includes(method)),
+    refusedByRuntime.join(),
+  );
   fail(failures);
 });
 
@@ -387,11 +410,13 @@ class SpyQueue extends Queue {
   }
 }
 
+/** The case as a `Request`, or `undefined` where this runtime cannot make one (TCP has it). */
 function handlerRequest(c: Case): Request | undefined {
   if (["TRACE", "CONNECT", "TRACK"].includes(c.method)) return undefined;
   const init: RequestInit = { method: c.method, headers: c.headers };
   if (!["GET", "HEAD"].includes(c.method)) init.body = bytes(c.body);
-  return new Request(`http://queue.test${c.target}`, init);
+  const request = new Request(`http://queue.test${c.target}`, init);
+  return request.method === c.method ? request : undefined;
 }
 
 async function replay(
