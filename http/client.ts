@@ -1,5 +1,6 @@
 /**
- * A typed client for a queue served by qite's (or goqite's) HTTP handler.
+ * A typed client for a queue served by qite's HTTP handler, or goqite's for goqite's four
+ * operations.
  *
  * @module
  */
@@ -38,7 +39,7 @@ import {
   checkSignal,
   show,
 } from "../src/_validate.ts";
-import { base64ToBytes, encodeBase64, goJson } from "./_wire.ts";
+import { base64ToBytes, encodeBase64 } from "./_wire.ts";
 
 /** Options for {@linkcode createClient}. */
 export interface ClientOptions {
@@ -80,10 +81,67 @@ export interface ClientOptions {
  * HTTP as it would use a local one. Misuse throws `TypeError`/`RangeError` before any request;
  * an error answer throws {@linkcode HttpError} (code `HTTP`) with the status and the server's
  * message, and no answer at all a `QueueError` with code `NETWORK`.
+ *
+ * Against goqite's own handler (goqite's `http.NewHandler`), `send`, `receive`,
+ * `receiveAndWait`, `extend` and `delete` work as they do against qite, except that `send`
+ * resolves to `undefined` (goqite does not tell the new id), `extend` and `delete` always
+ * resolve to `true` (goqite does not tell whether the id existed), and a received message's
+ * `received` count is 1 and its `priority` 0 (goqite does not tell them). `receiveBatch` and
+ * `receiveBatchAndWait` get at most one message at a time. Every other method needs a qite
+ * server: against goqite they throw an {@linkcode HttpError} that says so, without touching the
+ * queue (the GET routes send `timeout=qite-only`, which goqite refuses before it receives).
  */
 export interface QueueClient extends QueueLike {
   /** The queue's URL. */
   readonly url: string;
+  /**
+   * Like {@linkcode Queue.send}; resolves to the new id, or `undefined` when the server does not
+   * tell it (goqite's handler).
+   */
+  send(message: SendMessage): Promise<MessageId | undefined>;
+  /** Like {@linkcode Queue.sendBatch}. Needs a qite server. */
+  sendBatch(messages: readonly SendMessage[]): Promise<MessageId[]>;
+  /** Like {@linkcode Queue.receive}. */
+  receive(): Promise<Message | undefined>;
+  /** Like {@linkcode Queue.receiveBatch}; at most one message from goqite's handler. */
+  receiveBatch(max: number): Promise<Message[]>;
+  /** Like {@linkcode Queue.receiveAndWait}: long polls until a message arrives. */
+  receiveAndWait(options?: ReceiveAndWaitOptions): Promise<Message>;
+  /** Like {@linkcode Queue.receiveBatchAndWait}; one message at a time from goqite's handler. */
+  receiveBatchAndWait(max: number, options?: ReceiveAndWaitOptions): Promise<Message[]>;
+  /** Like {@linkcode Queue.extend}: `false` when a fenced extend found another delivery. */
+  extend(target: MessageId | Receipt, delay: number): Promise<boolean>;
+  /** Like {@linkcode Queue.extendBatch}. Needs a qite server. */
+  extendBatch(targets: readonly (MessageId | Receipt)[], delay: number): Promise<boolean[]>;
+  /** Like {@linkcode Queue.delete}: `false` when a fenced delete found another delivery. */
+  delete(target: MessageId | Receipt): Promise<boolean>;
+  /** Like {@linkcode Queue.deleteBatch}. Needs a qite server. */
+  deleteBatch(targets: readonly (MessageId | Receipt)[]): Promise<boolean[]>;
+  /** Like {@linkcode Queue.stats}. Needs a qite server. */
+  stats(): Promise<QueueStats>;
+  /** Like {@linkcode Queue.peek}. Needs a qite server. */
+  peek(options?: PeekOptions): Promise<MessageInfo[]>;
+  /** Like {@linkcode Queue.listDead}. Needs a qite server. */
+  listDead(options?: ListDeadOptions): Promise<DeadPage>;
+  /** Like {@linkcode Queue.countDead}. Needs a qite server. */
+  countDead(): Promise<number>;
+  /** Like {@linkcode Queue.redrive}. Needs a qite server. */
+  redrive(ids?: MessageId | readonly MessageId[]): Promise<number>;
+  /** Like {@linkcode Queue.purgeDead}. Needs a qite server. */
+  purgeDead(): Promise<number>;
+  /** Like {@linkcode Queue.purge}. Needs a qite server. */
+  purge(): Promise<number>;
+  /** Like {@linkcode Queue.deleteAndReceive}: two requests (a delete, then a receive). */
+  deleteAndReceive(
+    targets: readonly (MessageId | Receipt)[],
+    max: number,
+  ): Promise<DeleteAndReceiveResult>;
+  /** Like {@linkcode Queue.release}. Needs a qite server. */
+  release(receipt: Receipt, delay?: number): Promise<boolean>;
+  /** Like {@linkcode Queue.releaseBatch}. Needs a qite server. */
+  releaseBatch(receipts: readonly Receipt[], delay?: number): Promise<boolean[]>;
+  /** Like {@linkcode Queue.bury}. Needs a qite server. */
+  bury(receipt: Receipt): Promise<boolean>;
 }
 
 /**
@@ -102,6 +160,8 @@ export interface QueueClient extends QueueLike {
 export class HttpError extends QueueError {
   /** The HTTP status. */
   readonly status: number;
+  /** What the server said (its answer's text, trimmed). */
+  readonly serverMessage: string;
 
   /**
    * @param status The HTTP status.
@@ -111,6 +171,7 @@ export class HttpError extends QueueError {
     super("HTTP", `The server answered ${status}: ${message}`);
     this.name = "HttpError";
     this.status = status;
+    this.serverMessage = message;
   }
 }
 
@@ -231,8 +292,8 @@ class Client implements QueueClient {
     const action = "send messages";
     const list = parseList(action, "messages", messages, (a, m) => parseMessage(a, m, NO_LIMIT));
     if (list.length === 0) return [];
-    const response = await this.#request("POST", "", { Messages: list.map(toWire) });
-    return (await this.#json(response)).IDs as MessageId[];
+    const response = await this.#qite("sendBatch", "POST", "", { Messages: list.map(toWire) });
+    return (await this.#json(response, "IDs", "sendBatch")).IDs as MessageId[];
   }
 
   async receive(): Promise<Message | undefined> {
@@ -268,7 +329,8 @@ class Client implements QueueClient {
     checkDuration("extend messages", "delay", delay);
     if (parsed.length === 0) return [];
     const Messages = parsed.map((target) => ({ ...targetWire(target), Delay: nanoseconds(delay) }));
-    return (await this.#json(await this.#request("PUT", "", { Messages }))).Results as boolean[];
+    const response = await this.#qite("extendBatch", "PUT", "", { Messages });
+    return (await this.#json(response, "Results", "extendBatch")).Results as boolean[];
   }
 
   async deleteAndReceive(
@@ -291,15 +353,14 @@ class Client implements QueueClient {
     checkDuration("release messages", "delay", delay);
     if (parsed.length === 0) return [];
     const Messages = parsed.map((target) => ({ ...targetWire(target), Delay: nanoseconds(delay) }));
-    return (await this.#json(await this.#request("POST", "/release", { Messages })))
-      .Results as boolean[];
+    const response = await this.#qite("releaseBatch", "POST", "/release", { Messages });
+    return (await this.#json(response, "Results", "releaseBatch")).Results as boolean[];
   }
 
   async bury(receipt: Receipt): Promise<boolean> {
     const Message = targetWire(toReceipt("bury message", receipt));
-    return ((await this.#json(await this.#request("POST", "/bury", { Message }))).Results as [
-      boolean,
-    ])[0];
+    const response = await this.#qite("bury", "POST", "/bury", { Message });
+    return ((await this.#json(response, "Results", "bury")).Results as [boolean])[0];
   }
 
   async delete(target: MessageId | Receipt): Promise<boolean> {
@@ -310,12 +371,14 @@ class Client implements QueueClient {
   async deleteBatch(targets: readonly (MessageId | Receipt)[]): Promise<boolean[]> {
     const parsed = parseList("delete messages", "targets", targets, toTarget);
     if (parsed.length === 0) return [];
-    const response = await this.#request("DELETE", "", { Messages: parsed.map(targetWire) });
-    return (await this.#json(response)).Results as boolean[];
+    const response = await this.#qite("deleteBatch", "DELETE", "", {
+      Messages: parsed.map(targetWire),
+    });
+    return (await this.#json(response, "Results", "deleteBatch")).Results as boolean[];
   }
 
   async stats(): Promise<QueueStats> {
-    const wire = await this.#json(await this.#request("GET", "/stats"));
+    const wire = await this.#json(await this.#qite("stats", "GET", "/stats"), "Total", "stats");
     return {
       total: wire.Total as number,
       visible: wire.Visible as number,
@@ -330,12 +393,12 @@ class Client implements QueueClient {
 
   async peek(options: PeekOptions = {}): Promise<MessageInfo[]> {
     const { limit, state } = checkPeekOptions("peek messages", options);
-    const wire = await this.#json(
-      await this.#request(
-        "GET",
-        `/peek?limit=${limit}${state === "visible" ? "" : `&state=${state}`}`,
-      ),
+    const response = await this.#qite(
+      "peek",
+      "GET",
+      `/peek?limit=${limit}${state === "visible" ? "" : `&state=${state}`}`,
     );
+    const wire = await this.#json(response, "Messages", "peek");
     return (wire.Messages as Json[]).map(fromInfoWire);
   }
 
@@ -347,7 +410,7 @@ class Client implements QueueClient {
     const query = `?limit=${limit}${
       cursor === undefined ? "" : `&cursor=${encodeURIComponent(cursor)}`
     }`;
-    const wire = await this.#json(await this.#request("GET", `/dead${query}`));
+    const wire = await this.#json(await this.#qite("listDead", "GET", `/dead${query}`), "Messages");
     return {
       messages: (wire.Messages as Json[]).map(fromInfoWire),
       cursor: (wire.Cursor as string | null) ?? undefined,
@@ -355,7 +418,8 @@ class Client implements QueueClient {
   }
 
   async countDead(): Promise<number> {
-    return (await this.#json(await this.#request("GET", "/dead/count"))).Count as number;
+    const response = await this.#qite("countDead", "GET", "/dead/count");
+    return (await this.#json(response, "Count", "countDead")).Count as number;
   }
 
   async redrive(ids?: MessageId | readonly MessageId[]): Promise<number> {
@@ -367,15 +431,18 @@ class Client implements QueueClient {
       });
     }
     const body = list === undefined ? undefined : { IDs: list };
-    return (await this.#json(await this.#request("POST", "/dead/redrive", body))).Count as number;
+    const response = await this.#qite("redrive", "POST", "/dead/redrive", body);
+    return (await this.#json(response, "Count", "redrive")).Count as number;
   }
 
   async purgeDead(): Promise<number> {
-    return (await this.#json(await this.#request("DELETE", "/dead"))).Count as number;
+    const response = await this.#qite("purgeDead", "DELETE", "/dead");
+    return (await this.#json(response, "Count", "purgeDead")).Count as number;
   }
 
   async purge(): Promise<number> {
-    return (await this.#json(await this.#request("POST", "/purge"))).Count as number;
+    const response = await this.#qite("purge", "POST", "/purge");
+    return (await this.#json(response, "Count", "purge")).Count as number;
   }
 
   /** Long polls until messages arrive (`max` undefined: goqite's single-message form). */
@@ -411,6 +478,10 @@ class Client implements QueueClient {
     if (response.status === 204) return [];
     this.#learn(response);
     const wire = await this.#json(response);
+    if (wire.Messages === undefined && wire.Message !== undefined) {
+      // goqite's handler knows no ?max= and answers with its single message.
+      return [this.#single(response, wire.Message as Json)];
+    }
     return (wire.Messages as Json[]).map((m) =>
       fromWire(m, m.Received as number, (m.Delivery as string | undefined) ?? "")
     );
@@ -435,6 +506,34 @@ class Client implements QueueClient {
     if (Number.isSafeInteger(maxReceive) && maxReceive >= 1) this.#maxReceive = maxReceive;
   }
 
+  /**
+   * Sends a request that only qite's handler understands. A GET carries `timeout=qite-only`,
+   * which qite's extension routes ignore and goqite's handler refuses (400) before it receives
+   * anything; an answer in goqite's words becomes an `HttpError` saying that `method` needs a
+   * qite server.
+   */
+  async #qite(
+    method: string,
+    verb: string,
+    path: string,
+    body?: unknown,
+  ): Promise<Response> {
+    const target = verb === "GET"
+      ? `${path}${path.includes("?") ? "&" : "?"}timeout=qite-only`
+      : path;
+    try {
+      return await this.#request(verb, target, body);
+    } catch (error) {
+      if (error instanceof HttpError && GOQITE_ANSWER.test(error.serverMessage)) {
+        throw new HttpError(
+          error.status,
+          `${error.serverMessage} (${method} needs a qite server; this one answered as goqite's handler does)`,
+        );
+      }
+      throw error;
+    }
+  }
+
   /** Sends a request; answers outside 2xx (and `accept`) throw `HttpError`. */
   async #request(
     method: string,
@@ -456,7 +555,7 @@ class Client implements QueueClient {
     const request = new Request(`${this.url}${path}`, {
       method,
       headers,
-      ...(body === undefined ? {} : { body: goJson(body) }),
+      ...(body === undefined ? {} : { body: wireJson(body) }),
       signal: signal === undefined ? closing.signal : AbortSignal.any([signal, closing.signal]),
     });
     let response: Response;
@@ -476,19 +575,40 @@ class Client implements QueueClient {
     throw new HttpError(response.status, message || response.statusText);
   }
 
-  async #json(response: Response): Promise<Json> {
+  /** Reads a JSON answer; with `key`, one that must hold it (else: not a qite server). */
+  async #json(response: Response, key?: string, method: string = key ?? ""): Promise<Json> {
+    let wire: Json;
     try {
-      return await response.json() as Json;
+      wire = await response.json() as Json;
     } catch (error) {
       throw new QueueError("NETWORK", `Cannot read the answer of ${this.url} as JSON`, {
         cause: error,
       });
     }
+    if (key !== undefined && (typeof wire !== "object" || wire === null || !(key in wire))) {
+      throw new HttpError(
+        response.status,
+        `the answer has no ${key} (${method} needs a qite server)`,
+      );
+    }
+    return wire;
   }
 }
 
-function nanoseconds(ms: number): number {
-  return ms * 1_000_000;
+/** goqite's handler's own 4xx/5xx texts: a qite-only request reached goqite. */
+const GOQITE_ANSWER =
+  /^(error parsing timeout parameter: |error sending message: |error decoding request: EOF$|ID cannot be empty$|delay cannot be negative$)/;
+
+/** Milliseconds as Go nanoseconds, exact beyond 2^53 (a bigint when it is not safe). */
+function nanoseconds(ms: number): number | bigint {
+  const ns = ms * 1_000_000;
+  return Number.isSafeInteger(ns) ? ns : BigInt(ms) * 1_000_000n;
+}
+
+/** JSON.stringify, with bigints written as integer literals. */
+function wireJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v) => typeof v === "bigint" ? `\u0000${v}` : v)
+    .replace(/"\\u0000(-?[0-9]+)"/g, "$1");
 }
 
 function toWire([body, delay, priority]: Outgoing): Json {

@@ -6,14 +6,15 @@
 
 import { QueueError } from "../src/errors.ts";
 import { describeError, log, type Logger } from "../src/logger.ts";
-import type { Message, MessageId, MessageInfo, Receipt } from "../src/message.ts";
+import type { Message, MessageId, MessageInfo, Receipt, SendMessage } from "../src/message.ts";
 import type { PeekState, QueueLike } from "../src/queue_like.ts";
 import { MAX_DURATION_MS } from "../src/_time.ts";
 import { checkInteger, checkSignal, show } from "../src/_validate.ts";
-import { parseGoDuration } from "./_duration.ts";
+import { parseGoDuration, parseGoQuery } from "./_duration.ts";
 import {
   decodeRequest,
   encodeBase64,
+  excerpt,
   goJson,
   WireError,
   type WireMessage,
@@ -327,23 +328,12 @@ async function receive(
   const { queue } = context;
   const batch = params.has("max");
   const max = batch ? limitParam(params, "max", 1, context.maxBatchSize) : 1;
-  const timeoutText = params.get("timeout") ?? "";
+  const window = pollWindow(new URL(request.url).search.slice(1));
   let messages: Message[];
-  if (timeoutText === "") {
+  if (window === undefined) {
     messages = batch ? await queue.receiveBatch(max) : [await queue.receive()].filter(isMessage);
   } else {
-    const timeout = duration(timeoutText, "timeout");
-    if (timeout <= 0n || timeout > MAX_WAIT_NS) {
-      throw new WireError("timeout must be between 0 (exclusive) and 20 (inclusive) seconds");
-    }
-    let interval = timeout < DEFAULT_INTERVAL_NS ? timeout : DEFAULT_INTERVAL_NS;
-    const intervalText = params.get("interval") ?? "";
-    if (intervalText !== "") {
-      interval = duration(intervalText, "interval");
-      if (interval <= 0n || interval > timeout) {
-        throw new WireError("interval must be between 0 (exclusive) and timeout (inclusive)");
-      }
-    }
+    const { timeout, interval } = window;
     const received = await longPoll(context, request, max, timeout, interval);
     if (received === undefined) return new Response(null, { status: 204 });
     messages = received;
@@ -380,6 +370,40 @@ async function receive(
   );
 }
 
+/** A long poll's timeout and interval, in nanoseconds. */
+export interface PollWindow {
+  readonly timeout: bigint;
+  readonly interval: bigint;
+}
+
+/**
+ * Reads a GET's `timeout` and `interval` as goqite does: from the query as Go's `net/url` parses
+ * it (`r.URL.Query().Get`), with Go's durations and goqite's bounds.
+ *
+ * @param rawQuery The URL's query, without the `?`.
+ * @returns `undefined` for a plain receive (no or an empty `timeout`), else the long poll's
+ * window.
+ * @throws {WireError} With goqite's message when a duration does not parse or is out of range.
+ */
+export function pollWindow(rawQuery: string): PollWindow | undefined {
+  const query = parseGoQuery(rawQuery);
+  const timeoutText = query.get("timeout")?.[0] ?? "";
+  if (timeoutText === "") return undefined;
+  const timeout = duration(timeoutText, "timeout");
+  if (timeout <= 0n || timeout > MAX_WAIT_NS) {
+    throw new WireError("timeout must be between 0 (exclusive) and 20 (inclusive) seconds");
+  }
+  let interval = timeout < DEFAULT_INTERVAL_NS ? timeout : DEFAULT_INTERVAL_NS;
+  const intervalText = query.get("interval")?.[0] ?? "";
+  if (intervalText !== "") {
+    interval = duration(intervalText, "interval");
+    if (interval <= 0n || interval > timeout) {
+      throw new WireError("interval must be between 0 (exclusive) and timeout (inclusive)");
+    }
+  }
+  return { timeout, interval };
+}
+
 /** Waits up to `timeout` for messages; `undefined` when the wait ended without any. */
 async function longPoll(
   context: HandlerContext,
@@ -411,22 +435,26 @@ async function longPoll(
 /** POST: goqite's send, and qite's batch send (`Messages`). */
 async function send(context: HandlerContext, body: WireRequest): Promise<Response> {
   const { queue } = context;
-  const outgoing = (entry: WireMessage, where: string) => {
-    if (!entry.hasBody) throw new WireError(`Body is missing${where}`);
+  const outgoing = (entry: WireMessage, where: string): SendMessage => {
+    // goqite's order: the delay is checked before the queue refuses a nil body.
     if (entry.delay !== undefined && entry.delay < 0n) {
       throw new WireError(`delay cannot be negative${where}`);
     }
-    const bytes = entry.body ?? new Uint8Array(0);
-    if (bytes.length > context.maxBodySize) {
+    if (entry.body === undefined) {
+      // goqite binds a nil Body as NULL and answers 500 (body is NOT NULL); this is the client's
+      // mistake, so qite says so.
+      throw new WireError(`Body is missing or null${where}: send "" for an empty message`);
+    }
+    if (entry.body.length > context.maxBodySize) {
       throw new WireError(
-        `Body must be at most ${context.maxBodySize} bytes${where}: current size is ${bytes.length}`,
+        `Body must be at most ${context.maxBodySize} bytes${where}: current size is ${entry.body.length}`,
         413,
       );
     }
     return {
-      body: bytes,
+      body: entry.body,
       delay: toMilliseconds(entry.delay ?? 0n, `Delay${where}`),
-      priority: toPriority(entry.priority, where),
+      priority: toPriority(entry.priority ?? 0n),
     };
   };
   if (body.messages !== undefined) {
@@ -434,7 +462,7 @@ async function send(context: HandlerContext, body: WireRequest): Promise<Respons
     const ids = await queue.sendBatch(entries.map((entry, i) => outgoing(entry, entryAt(i))));
     return json({ IDs: ids });
   }
-  const message = single(body, "a message to send");
+  const message = single(body);
   const id = await queue.send(outgoing(message, ""));
   return new Response(null, {
     status: 200,
@@ -463,7 +491,7 @@ async function extend(context: HandlerContext, body: WireRequest): Promise<Respo
     }
     return json({ Results: results });
   }
-  const [target, delay] = parse(single(body, "the message to extend"), "");
+  const [target, delay] = parse(single(body), "");
   return applied(await queue.extend(target, delay), target);
 }
 
@@ -474,15 +502,13 @@ async function remove(context: HandlerContext, body: WireRequest): Promise<Respo
     const targets = batchOf(context, body).map((entry, i) => targetOf(entry, entryAt(i)));
     return json({ Results: await queue.deleteBatch(targets) });
   }
-  const target = targetOf(single(body, "the message to delete"), "");
+  const target = targetOf(single(body), "");
   return applied(await queue.delete(target), target);
 }
 
 /** POST release: hands received messages back uncounted (fenced; qite's own route). */
 async function handBack(context: HandlerContext, body: WireRequest): Promise<Response> {
-  const entries = body.messages !== undefined
-    ? batchOf(context, body)
-    : [single(body, "the message to release")];
+  const entries = body.messages !== undefined ? batchOf(context, body) : [single(body)];
   const receipts = entries.map((entry, i) => {
     const where = body.messages === undefined ? "" : entryAt(i);
     const target = targetOf(entry, where);
@@ -503,9 +529,7 @@ async function handBack(context: HandlerContext, body: WireRequest): Promise<Res
 
 /** POST bury: makes received messages dead at once (fenced; qite's own route). */
 async function bury(context: HandlerContext, body: WireRequest): Promise<Response> {
-  const entries = body.messages !== undefined
-    ? batchOf(context, body)
-    : [single(body, "the message to bury")];
+  const entries = body.messages !== undefined ? batchOf(context, body) : [single(body)];
   const results: boolean[] = [];
   for (const [i, entry] of entries.entries()) {
     const where = body.messages === undefined ? "" : entryAt(i);
@@ -524,11 +548,9 @@ function applied(done: boolean, target: MessageId | Receipt): Response {
   return new Response(null, { status: 200, headers: { "qite-applied": String(done) } });
 }
 
-function single(body: WireRequest, what: string): WireMessage {
-  if (body.message === undefined) {
-    throw new WireError(`Message is missing: the request must be {"Message": …} with ${what}`);
-  }
-  return body.message;
+/** goqite's `Message`: as decoded, or all zero values when the request had none. */
+function single(body: WireRequest): WireMessage {
+  return body.message ?? {};
 }
 
 function batchOf(context: HandlerContext, body: WireRequest): WireMessage[] {
@@ -555,21 +577,25 @@ function targetOf(entry: WireMessage, where: string): MessageId | Receipt {
   return { id: entry.id, delivery: entry.delivery };
 }
 
-/** Nanoseconds to whole milliseconds, rounding up so that a positive delay stays positive. */
+/**
+ * Nanoseconds to whole milliseconds, rounding up so that a positive delay stays positive. Every
+ * Go duration fits: the longest, 2^63 − 1 ns, is `MAX_DURATION_MS` once rounded up.
+ */
 function toMilliseconds(ns: bigint, field: string): number {
   const ms = (ns + NS_PER_MS - 1n) / NS_PER_MS;
   if (ms > BigInt(MAX_DURATION_MS)) {
-    throw new WireError(`${field} must be at most 100 years: current value is ${ns} ns`);
+    throw new WireError(
+      `${field} must be at most ${MAX_DURATION_MS} ms: current value is ${ns} ns`,
+    );
   }
   return Number(ms);
 }
 
-function toPriority(priority: bigint | undefined, where: string): number {
-  if (priority === undefined) return 0;
-  if (priority < BigInt(Number.MIN_SAFE_INTEGER) || priority > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new WireError(`Priority must be a safe integer (±2^53 − 1)${where}`);
-  }
-  return Number(priority);
+/** A 64-bit priority: a number when it is a safe integer, else the bigint itself. */
+function toPriority(priority: bigint): number | bigint {
+  return priority >= BigInt(Number.MIN_SAFE_INTEGER) && priority <= BigInt(Number.MAX_SAFE_INTEGER)
+    ? Number(priority)
+    : priority;
 }
 
 function duration(value: string, name: string): bigint {
@@ -591,7 +617,9 @@ function limitParam(params: URLSearchParams, name: string, fallback: number, max
   if (value === null || value === "") return fallback;
   const n = /^[0-9]{1,10}$/.test(value) ? Number(value) : NaN;
   if (!(n >= 1 && n <= max)) {
-    throw new WireError(`${name} must be an integer from 1 to ${max}: current value is ${value}`);
+    throw new WireError(
+      `${name} must be an integer from 1 to ${max}: current value is ${excerpt(value)}`,
+    );
   }
   return n;
 }
@@ -606,13 +634,13 @@ async function withBody(
   const type = request.headers.get("content-type");
   if (type !== null && !ACCEPTED_TYPES.test(type.split(";")[0]!.trim().toLowerCase())) {
     await request.body?.cancel().catch(() => {});
-    return text(415, `Content-Type must be application/json: current value is ${type}`);
+    return text(415, `Content-Type must be application/json: current value is ${excerpt(type)}`);
   }
   const bytes = await readBody(request, context.maxRequestSize);
   if (bytes === undefined) {
     return text(413, `the request body must be at most ${context.maxRequestSize} bytes`);
   }
-  return fn(decodeRequest(bytes, allowEmpty));
+  return fn(decodeRequest(bytes, { allowEmpty }));
 }
 
 /** Reads the body, or returns `undefined` (having stopped reading) when it exceeds `limit`. */

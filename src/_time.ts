@@ -7,8 +7,12 @@
  * @module
  */
 
-/** The longest delay, timeout or extension qite accepts: 100 years, in milliseconds. */
-export const MAX_DURATION_MS = 3_155_760_000_000;
+/**
+ * The longest delay, timeout or extension qite accepts, in milliseconds: Go's longest
+ * `time.Duration` (2^63 − 1 ns, about 292 years) rounded up to a whole millisecond, so that every
+ * delay goqite accepts is accepted here too.
+ */
+export const MAX_DURATION_MS = 9_223_372_036_855;
 
 let lastMs = Number.NaN;
 let lastText = "";

@@ -81,8 +81,6 @@ function generate(next: () => number): Malformed[] {
       '{"Message":{"Body":"aGk=",}}',
       '{"Message":{"Body":"aGk="}',
       '{"Message" {"Body":"aGk="}}',
-      '{"Message":{"Body":"aGk="}}}',
-      '{"Message":{"Body":"aGk="}} {}',
       '{"Message":{"Body":"aGk="\u0001}}',
       '{"Message":{"Body":"a\\qGk="}}',
       '{"Message":{"Body":"\\u12"}}',
@@ -109,7 +107,8 @@ function generate(next: () => number): Malformed[] {
   for (const value of NOT_A_STRING) {
     add("wrong types", "PUT", `{"Message":{"ID":"m_00","Delay":1,"Delivery":${value}}}`);
     add("wrong types", "DELETE", `{"Message":{"ID":"m_00","Delivery":${value}}}`);
-    add("wrong types", "POST", `{"Message":{"Body":${value}}}`);
+    // (An array of byte values is a Body, as Go decodes a []byte.)
+    if (value !== "[]") add("wrong types", "POST", `{"Message":{"Body":${value}}}`);
     add("wrong types", "PUT", `{"Message":{"ID":${value},"Delay":1}}`);
     add("wrong types", "DELETE", `{"Message":{"ID":${value}}}`);
     add("wrong types", "DELETE", `{"Messages":[{"ID":${value}}]}`);
@@ -163,16 +162,13 @@ function generate(next: () => number): Malformed[] {
   // Enormous or negative numbers.
   for (const value of [...HUGE, "-1", "-1000000000", "-9223372036854775808"]) {
     add("numbers", "POST", `{"Message":{"Body":"","Delay":${value}}}`);
-    if (value !== "-1" && value !== "-1000000000") {
+    if (value !== "-1" && value !== "-1000000000" && value !== "-9223372036854775808") {
       add("numbers", "POST", `{"Message":{"Body":"","Priority":${value}}}`); // negative is fine
     }
     add("numbers", "PUT", `{"Message":{"ID":"m_00","Delay":${value}}}`);
     add("numbers", "PUT", `{"Message":{"ID":"m_00","Delay":1,"Delivery":${value}}}`);
     add("numbers", "DELETE", `{"Message":{"ID":"m_00","Delivery":${value}}}`);
   }
-  add("numbers", "POST", '{"Message":{"Body":"","Delay":9223372036854775807}}');
-  add("numbers", "PUT", '{"Message":{"ID":"m_00","Delay":9223372036854775807}}');
-  add("numbers", "POST", '{"Message":{"Body":"","Priority":9007199254740992}}');
 
   // Invalid durations and query values.
   const durations = [

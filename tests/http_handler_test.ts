@@ -168,11 +168,17 @@ eachDriver("POST with a priority sends a message that is received first", async 
   assert.equal((await queue.stats()).visible, 1);
 });
 
-eachDriver("POST accepts a null Body as an empty message, as goqite's clients send it", async (
+eachDriver("POST refuses a null or missing Body with 400, where goqite fails with 500", async (
   ctx,
 ) => {
   const { queue, handler } = setUp(ctx);
-  assert.equal((await call(handler, "POST", { body: { Message: { Body: null } } })).status, 200);
+  for (const body of [{ Message: { Body: null } }, { Message: {} }, {}, null]) {
+    const answer = await call(handler, "POST", { body });
+    assert.equal(answer.status, 400);
+    assert.match(answer.text, /^Body is missing or null/);
+  }
+  assert.equal((await queue.stats()).total, 0);
+  assert.equal((await call(handler, "POST", { body: { Message: { Body: "" } } })).status, 200);
   assert.equal((await queue.receive())?.body.length, 0);
 });
 
@@ -187,7 +193,6 @@ eachDriver("POST refuses a negative delay with goqite's message", async (ctx) =>
 const BAD_POSTS: ReadonlyArray<[string, string]> = [
   ["undecodable JSON", "{"],
   ["an empty body", ""],
-  ["trailing garbage", '{"Message":{"Body":""}} x'],
   ["no Message", "{}"],
   ["a null Message", '{"Message":null}'],
   ["no Body key", '{"Message":{"Delay":0}}'],
@@ -200,8 +205,8 @@ const BAD_POSTS: ReadonlyArray<[string, string]> = [
   ["a fractional Delay", '{"Message":{"Body":"","Delay":1.5}}'],
   ["an exponent Priority", '{"Message":{"Body":"","Priority":1e3}}'],
   ["a Delay above 64 bits", '{"Message":{"Body":"","Delay":9223372036854775808}}'],
-  ["a Delay above 100 years", '{"Message":{"Body":"","Delay":9223372036854775807}}'],
-  ["a Priority beyond 2^53", '{"Message":{"Body":"","Priority":9007199254740993}}'],
+  ["a Priority above 64 bits", '{"Message":{"Body":"","Priority":9223372036854775808}}'],
+  ["a null Body", '{"Message":{"Body":null}}'],
   ["a boolean Priority", '{"Message":{"Body":"","Priority":true}}'],
   ["both Message and Messages", '{"Message":{"Body":""},"Messages":[]}'],
   ["a null entry in Messages", '{"Messages":[null]}'],

@@ -109,6 +109,11 @@ interface NodeRequest extends AsyncIterable<Uint8Array> {
   method?: string;
   url?: string;
   headers: Record<string, string | string[] | undefined>;
+  on(event: "data", listener: (chunk: Uint8Array) => void): void;
+  on(event: "end", listener: () => void): void;
+  on(event: "error", listener: (error: Error) => void): void;
+  pause(): void;
+  resume(): void;
 }
 interface NodeResponse {
   writableFinished: boolean;
@@ -128,9 +133,6 @@ interface NodeServer {
 interface NodeHttp {
   createServer(listener: (req: NodeRequest, res: NodeResponse) => void): NodeServer;
 }
-interface NodeStream {
-  Readable: { toWeb(stream: unknown): ReadableStream<Uint8Array> };
-}
 
 function nodeBuiltin<T>(name: string): T {
   const process = (globalThis as { process?: { getBuiltinModule(name: string): unknown } })
@@ -140,9 +142,8 @@ function nodeBuiltin<T>(name: string): T {
 
 function listenNode(options: ListenOptions): Promise<Listener> {
   const http = nodeBuiltin<NodeHttp>("node:http");
-  const { Readable } = nodeBuiltin<NodeStream>("node:stream");
   const server = http.createServer((req, res) => {
-    void answerNode(req, res, options, Readable);
+    void answerNode(req, res, options);
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
@@ -161,12 +162,47 @@ function listenNode(options: ListenOptions): Promise<Listener> {
   });
 }
 
+/**
+ * A request body as a stream. Unlike `Readable.toWeb`, it survives being cancelled while data is
+ * still arriving (a handler that answers 413 or 415 stops reading): `Readable.toWeb` then throws
+ * "Controller is already closed" from an event listener, which ends the process. After a
+ * cancel, the rest of the body is read and dropped, so that the answer can still be sent.
+ */
+function nodeBody(req: NodeRequest): ReadableStream<Uint8Array> {
+  let done = false;
+  return new ReadableStream<Uint8Array>({
+    start(controller): void {
+      req.on("data", (chunk) => {
+        if (done) return;
+        controller.enqueue(new Uint8Array(chunk));
+        if ((controller.desiredSize ?? 0) <= 0) req.pause();
+      });
+      req.on("end", () => {
+        if (done) return;
+        done = true;
+        controller.close();
+      });
+      req.on("error", (error) => {
+        if (done) return;
+        done = true;
+        controller.error(error);
+      });
+    },
+    pull(): void {
+      req.resume();
+    },
+    cancel(): void {
+      done = true;
+      req.resume();
+    },
+  });
+}
+
 /** Turns a node:http request into a `Request`, and the handler's `Response` back. */
 async function answerNode(
   req: NodeRequest,
   res: NodeResponse,
   options: ListenOptions,
-  Readable: NodeStream["Readable"],
 ): Promise<void> {
   const controller = new AbortController();
   res.on("close", () => {
@@ -183,7 +219,7 @@ async function answerNode(
     const host = headers.get("host") ?? `${options.hostname}:${options.port}`;
     const init: RequestInit & { duplex?: "half" } = { method, headers, signal: controller.signal };
     if (method !== "GET" && method !== "HEAD") {
-      init.body = Readable.toWeb(req);
+      init.body = nodeBody(req);
       init.duplex = "half";
     }
     response = await options.fetch(new Request(new URL(req.url ?? "/", `http://${host}`), init));

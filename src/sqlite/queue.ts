@@ -253,8 +253,8 @@ export class Queue implements QueueLike {
    * @param message The body, and optionally a delay (ms) and a priority.
    * @returns The new message's id.
    * @throws {TypeError} If the body is not a `Uint8Array` or a string.
-   * @throws {RangeError} If `delay` is negative or not an integer, or `priority` is not a safe
-   * integer.
+   * @throws {RangeError} If `delay` is negative, not an integer or above about 292 years, or
+   * `priority` is neither a safe integer nor a bigint within 64 bits.
    * @throws {QueueError} If the queue is closed or SQLite fails.
    *
    * @example Sending with a delay and a priority
