@@ -26,6 +26,51 @@ eachDriver(
   },
 );
 
+eachDriver(
+  "Queue.receive() reads a bounded number of rows: every branch of its candidates seeks in " +
+    "index order under a limit, and only the few candidates are sorted",
+  ({ db }) => {
+    for (const maxReceive of [1, 3, 32, 40]) {
+      const rows = db.prepare(`explain query plan ${buildSql(maxReceive).receive(1)}`)
+        .all(null, null, null);
+      const steps = rows.map((row) => String(row.detail));
+      const what = `maxReceive ${maxReceive}:\n${steps.join("\n")}`;
+      // One seek per receive count (one range for those from 32 on), each in index order.
+      const retries = steps.filter((s) => s.includes("USING INDEX qite_other_idx"));
+      assert.equal(retries.length, Math.min(maxReceive, 32) + (maxReceive > 32 ? 1 : 0), what);
+      assert.ok(retries.slice(0, 32).every((s) => /received=\? AND timeout<\?/.test(s)), what);
+      // The only sort is of the union of the branches' (limited) rows.
+      assert.equal(
+        steps.filter((s) => s.startsWith("USE TEMP B-TREE")).length,
+        maxReceive > 32 ? 2 : 1,
+        what,
+      );
+      const sql = buildSql(maxReceive).receive(1);
+      assert.equal((sql.match(/ limit /g) ?? []).length, 1 + 1 + retries.length, sql);
+    }
+  },
+);
+
+eachDriver(
+  "Queue.receive() finds due retries behind thousands of lapsed leases in priority order",
+  async (
+    { db, clock },
+  ) => {
+    const queue = new Queue({ db, name: "q", timeout: 100, maxReceive: 5, clock: clock.fn });
+    await queue.sendBatch(Array.from({ length: 2000 }, () => ({ body: "lapsed" })));
+    assert.equal((await queue.receiveBatch(2000)).length, 2000);
+    clock.advance(100); // every lease has lapsed: 2000 due retries
+    await queue.send({ body: "fresh", priority: 1 });
+    assert.equal(text((await queue.receive())!.body), "fresh", "priority first");
+    const next = await queue.receiveBatch(3);
+    assert.deepEqual(next.map((m) => [text(m.body), m.received]), [["lapsed", 2], ["lapsed", 2], [
+      "lapsed",
+      2,
+    ]]);
+    assert.equal((await queue.stats()).visible, 1997);
+  },
+);
+
 eachDriver("Dead-message queries read qite_other_idx only from the dead range", ({ db }) => {
   const sql = buildSql(3);
   for (const statement of [sql.countDead, sql.listDead, sql.purgeDead, sql.redriveAll]) {
