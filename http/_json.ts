@@ -296,3 +296,25 @@ export function jsonType(value: Json): string {
   if (value instanceof JsonObject) return "object";
   return typeof value === "boolean" ? "bool" : "string";
 }
+
+/**
+ * Turns a parsed value into plain JavaScript, as `JSON.parse` would, except that an integer
+ * beyond ±2^53 becomes an exact `bigint` (a 64-bit priority) instead of a rounded number. Of
+ * duplicate keys, the last wins.
+ *
+ * @param value The parsed value.
+ * @returns Plain objects, arrays, strings, numbers, bigints, booleans and nulls.
+ */
+export function toPlain(value: Json): unknown {
+  if (value instanceof JsonNumber) {
+    const n = Number(value.text);
+    return !Number.isSafeInteger(n) && /^-?[0-9]+$/.test(value.text) ? BigInt(value.text) : n;
+  }
+  if (value instanceof JsonObject) {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of value.entries) out[key] = toPlain(item);
+    return out;
+  }
+  if (Array.isArray(value)) return value.map(toPlain);
+  return value;
+}

@@ -40,6 +40,10 @@ import {
   show,
 } from "../src/_validate.ts";
 import { base64ToBytes, encodeBase64 } from "./_wire.ts";
+import { MAX_DEPTH, parseFirstJson, toPlain } from "./_json.ts";
+
+/** Answers are the server's: deep enough for qite's, any number length. */
+const ANSWER_LIMITS = { depth: MAX_DEPTH, number: 64 };
 
 /** Options for {@linkcode createClient}. */
 export interface ClientOptions {
@@ -579,7 +583,8 @@ class Client implements QueueClient {
   async #json(response: Response, key?: string, method: string = key ?? ""): Promise<Json> {
     let wire: Json;
     try {
-      wire = await response.json() as Json;
+      // qite's own reader: a priority beyond 2^53 stays exact (a bigint), as the queue gives it.
+      wire = toPlain(parseFirstJson(await response.text(), ANSWER_LIMITS) ?? null) as Json;
     } catch (error) {
       throw new QueueError("NETWORK", `Cannot read the answer of ${this.url} as JSON`, {
         cause: error,
@@ -632,7 +637,7 @@ function fromWire(wire: Json, received: number, delivery: string): Message {
     delivery,
     body: base64ToBytes(wire.Body ?? "", "Body"),
     received,
-    priority: (wire.Priority as number | undefined) ?? 0,
+    priority: (wire.Priority as number | bigint | undefined) ?? 0,
   };
 }
 
