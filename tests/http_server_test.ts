@@ -1,76 +1,15 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { open, Queue } from "../mod.ts";
 import { createClient } from "../http/mod.ts";
-import { detectRuntime } from "../src/runtime/detect.ts";
-import { runtimeCommand, sleep, tempDir, text } from "./_helpers.ts";
+import { sleep, text } from "./_helpers.ts";
+import { httpRequest, rawRequest, withServer } from "./_server.ts";
 
-const CLI = fileURLToPath(new URL("../http/cli.ts", import.meta.url));
 const README = fileURLToPath(new URL("../README.md", import.meta.url));
-
-interface Started {
-  readonly url: string;
-  readonly child: ChildProcess;
-  readonly output: () => string;
-  readonly exited: Promise<number | null>;
-}
-
-/** Starts the standalone server (http/cli.ts) with this runtime and waits for its URL line. */
-async function startServer(args: string[]): Promise<Started> {
-  const [exe, prefix] = runtimeCommand(CLI);
-  const flags = detectRuntime() === "deno"
-    ? ["run", "-A", "--unstable-no-legacy-abort", CLI]
-    : prefix;
-  const child = spawn(exe, [...flags, "--port", "0", ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout!.on("data", (chunk) => output += chunk);
-  child.stderr!.on("data", (chunk) => output += chunk);
-  // Deno's node:child_process reports the signal it sent rather than the child's exit code
-  // (exit 0 after SIGTERM shows as code null, signal SIGTERM), so that case counts as 0 here and
-  // the child's "stopped" line is checked too.
-  const exited = new Promise<number | null>((resolve) =>
-    child.on(
-      "exit",
-      (code, signal) =>
-        resolve(code ?? (detectRuntime() === "deno" && signal === "SIGTERM" ? 0 : null)),
-    )
-  );
-  const started = Date.now();
-  while (true) {
-    const match = output.match(/at (http:\/\/[^ ]+)\/queues\/\{name\}/);
-    if (match) return { url: match[1]!, child, output: () => output, exited };
-    if (child.exitCode !== null || Date.now() - started > 30_000) {
-      child.kill("SIGKILL");
-      throw new Error(`the server did not start:\n${output}`);
-    }
-    await sleep(20);
-  }
-}
-
-/** Runs `fn` with a started server on a fresh file, then stops it and removes the file. */
-async function withServer(
-  args: string[],
-  fn: (server: Started, path: string) => Promise<void>,
-): Promise<void> {
-  const dir = tempDir();
-  const path = join(dir, "served.db");
-  const server = await startServer(["--db", path, ...args]);
-  try {
-    await fn(server, path);
-  } finally {
-    if (server.child.exitCode === null) {
-      server.child.kill("SIGKILL");
-      await server.exited;
-    }
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 test("The standalone server serves named queues to the client and to raw fetch", async () => {
   await withServer([], async ({ url, output }) => {
@@ -172,5 +111,50 @@ test("The README's curl commands work as printed", async (t) => {
     assert.match(output, /"Body":"aGVsbG8="/, "the message was received");
     assert.match(output, /\{"Total":0,/, "and deleted");
     return Promise.resolve();
+  });
+});
+
+test("Bodies refused unread (415, 413) leave the server running and the connection usable", async () => {
+  await withServer([], async ({ port, child }) => {
+    const message = JSON.stringify({ Message: { Body: btoa("x") } });
+    // Over the default limit (4/3 MiB of base64 plus 64 KiB): sent whole, without Expect, so the
+    // body is already buffered when the handler refuses it.
+    const big = `{"Message":{"Body":"${"A".repeat(1_500_000)}"}}`;
+    const cases: Array<[string, string, Record<string, string>, number]> = [
+      ["POST", message, { "content-type": "application/xml" }, 415],
+      ["PUT", message, { "content-type": "image/png" }, 415],
+      ["DELETE", message, { "content-type": "text/html" }, 415],
+      ["POST", big, {}, 413],
+      ["PUT", big, {}, 413],
+    ];
+    for (let round = 0; round < 3; round++) {
+      for (const [method, body, headers, status] of cases) {
+        const answer = await httpRequest(port, method, "/queues/q", { body, headers });
+        assert.equal(answer.status, status, `${method} ${JSON.stringify(headers)}: ${answer.raw}`);
+        const health = await httpRequest(port, "GET", "/health");
+        assert.equal(health.status, 200, `the server answers after ${method} got ${status}`);
+      }
+    }
+    // On a kept-alive connection, the request after a refused body is answered.
+    const pipelined = await rawRequest(
+      port,
+      `POST /queues/q HTTP/1.1\r\nHost: x\r\nContent-Type: application/xml\r\n` +
+        `Content-Length: ${message.length}\r\n\r\n${message}` +
+        "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+      { untilClose: true },
+    );
+    assert.match(pipelined.raw, /^HTTP\/1\.1 415 [^]*HTTP\/1\.1 200 [^]*ok\n/);
+    // A streamed body (chunked, no Content-Length) that grows past the limit.
+    const chunk = "A".repeat(65536);
+    const chunked = [
+      "POST /queues/q HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+      `${chunk.length.toString(16)}\r\n${chunk}\r\n`.repeat(24),
+      "0\r\n\r\n",
+    ].join("");
+    const streamed = await rawRequest(port, chunked);
+    assert.equal(streamed.status, 413, streamed.raw.slice(0, 200));
+    await sleep(100);
+    assert.equal(child.exitCode, null, "the server process is alive");
+    assert.equal((await httpRequest(port, "GET", "/health")).status, 200);
   });
 });

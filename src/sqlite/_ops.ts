@@ -10,14 +10,7 @@
  */
 
 import { type Database, type DatabaseInternals, internals } from "./database.ts";
-import type {
-  DeadPage,
-  Message,
-  MessageId,
-  MessageInfo,
-  QueueStats,
-  Receipt,
-} from "../message.ts";
+import type { DeadPage, Message, MessageId, MessageInfo, QueueStats, Receipt } from "../message.ts";
 import { formatTime, newId } from "../_time.ts";
 import type { Outgoing, Target } from "../_input.ts";
 import type { Bindable, Row } from "../runtime/types.ts";
