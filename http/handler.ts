@@ -72,6 +72,21 @@ const ALLOWED: Readonly<Record<Route, readonly string[]>> = {
   purge: ["POST"],
 };
 
+/**
+ * Methods the handler knows: one a route does not take gets 405 with `Allow`; any other method
+ * (`TRACE`, `PROPFIND`, `FOO`, and lower-case spellings, since methods are case-sensitive) gets
+ * 501, as Node's HTTP parser refuses most of them before any handler runs.
+ */
+const KNOWN_METHODS: ReadonlySet<string> = new Set([
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "DELETE",
+  "OPTIONS",
+  "PATCH",
+]);
+
 /** The longest long poll goqite allows, in nanoseconds. */
 const MAX_WAIT_NS = 20_000_000_000n;
 const DEFAULT_INTERVAL_NS = 100_000_000n;
@@ -211,6 +226,8 @@ export async function handleRequest(
   route: Route,
 ): Promise<Response> {
   const method = request.method;
+  const unknown = notImplemented(method);
+  if (unknown !== undefined) return unknown;
   try {
     const refused = await authorize(context, request);
     if (refused !== undefined) return refused;
@@ -225,6 +242,11 @@ export async function handleRequest(
   } catch (error) {
     return failure(context, request, error);
   }
+}
+
+/** 501 for a method the handler does not know, else `undefined`. */
+export function notImplemented(method: string): Response | undefined {
+  return KNOWN_METHODS.has(method) ? undefined : text(501, `method ${method} is not implemented`);
 }
 
 /**

@@ -27,11 +27,32 @@
  * - Sub-paths: `GET stats`, `GET peek?limit=`, `GET dead?limit=&cursor=`, `GET dead/count`,
  *   `POST dead/redrive` (`{"IDs":[…]}`, or no body for all), `DELETE dead`, `POST purge`.
  *   Durations in answers (`OldestVisibleAge`) are nanoseconds, times are RFC 3339.
- * - Other methods get 405 with `Allow` (OPTIONS gets 204 with `Allow`); bodies of an unknown
+ * - Methods: a standard method (`GET`, `HEAD`, `POST`, `PUT`, `DELETE`, `PATCH`) that a route
+ *   does not take gets 405 with `Allow`, `OPTIONS` gets 204 with `Allow`, and any other method
+ *   gets 501 before `authorize` runs (methods are case-sensitive: `get` is another method); see
+ *   "Odd methods" below for what each runtime lets through. Bodies of an unknown
  *   `Content-Type` get 415 (JSON, text/plain and curl's form type are read as JSON); 5xx
  *   answers carry no internal detail (the cause goes to the logger; 503 with `Retry-After` when
  *   the database is busy); a long poll ends at once, handing nothing out, when the client
  *   disconnects.
+ *
+ * ## Odd methods
+ *
+ * Each runtime's HTTP parser sees a request before qite does. Over TCP, the standalone server
+ * (`serve`, `http/cli.ts`) answers:
+ *
+ * | request | Deno | Bun | Node |
+ * | --- | --- | --- | --- |
+ * | `PATCH` (standard, not taken) | 405 + `Allow` | 405 + `Allow` | 405 + `Allow` |
+ * | `PROPFIND`, `QUERY`, `TRACE`, `CONNECT` | 501 | 501 | 501 |
+ * | an unknown token (`FOO`) or a case variant (`get`, `Get`) | 501 | the connection is closed with no answer | 501 |
+ *
+ * Deno passes any method token to the handler as it was sent. Bun's parser knows a fixed list of
+ * upper-case methods and closes the connection on any other, before a handler runs; nothing in
+ * `Bun.serve` can answer it. Node's parser also knows a fixed list (`http.METHODS`) and refuses
+ * the rest with its `clientError` event, which qite's server answers with the same 501 as the
+ * handler (a plain `node:http` server answers 400 with an empty body instead); `TRACE` and
+ * `CONNECT` cannot be carried by a `Request`, so `toNodeListener` answers them with 501 itself.
  *
  * @example A remote queue, used like a local one
  * ```ts

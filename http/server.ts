@@ -19,6 +19,7 @@ import {
   handlerContext,
   handleRequest,
   type HandlerOptions,
+  notImplemented,
   type Route,
   text,
 } from "./handler.ts";
@@ -125,8 +126,13 @@ export function createRouter(options: RouterOptions): Router {
     return context;
   };
   const route = async (request: Request): Promise<Response> => {
+    const unknown = notImplemented(request.method);
+    if (unknown !== undefined) return unknown;
     const segments = new URL(request.url).pathname.split("/").filter((s) => s !== "");
-    if (segments[0] === "health" && segments.length === 1) return text(200, "ok");
+    if (segments[0] === "health" && segments.length === 1) {
+      if (request.method === "GET" || request.method === "HEAD") return text(200, "ok");
+      return text(405, `method ${request.method} is not allowed here`, { allow: "GET, HEAD" });
+    }
     if (segments[0] !== "queues") return text(404, "not found: queues live at /queues/{name}");
     if (segments.length === 1) {
       if (request.method !== "GET") {
