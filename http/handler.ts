@@ -7,7 +7,7 @@
 import { QueueError } from "../src/errors.ts";
 import { describeError, log, type Logger } from "../src/logger.ts";
 import type { Message, MessageId, MessageInfo, Receipt } from "../src/message.ts";
-import { type Queue, queueOps } from "../src/sqlite/queue.ts";
+import { isDeadCursor, type Queue, queueOps } from "../src/sqlite/queue.ts";
 import { MAX_DURATION_MS } from "../src/_time.ts";
 import { checkInteger, checkSignal, show } from "../src/_validate.ts";
 import { parseGoDuration } from "./_duration.ts";
@@ -45,7 +45,8 @@ export interface HandlerOptions {
   /**
    * Decides whether a request may touch the queue, before anything is read: `true` lets it
    * through, `false` answers 403, and a `Response` (say, a 401 with `WWW-Authenticate`) is sent
-   * as it is. What it throws is logged and answered with 500.
+   * as it is. Whatever it throws (a `TypeError` too) is logged and answered with 500, without
+   * its message.
    */
   authorize?: (request: Request) => boolean | Response | Promise<boolean | Response>;
   /** Where causes of 5xx answers are logged; silent by default. */
@@ -298,6 +299,11 @@ function dispatch(
         .then((messages) => json({ Messages: messages.map(toInfoJson) }));
     case "GET dead": {
       const cursor = params.get("cursor") ?? undefined;
+      if (cursor !== undefined && !isDeadCursor(cursor)) {
+        throw new WireError(
+          `cursor must be a Cursor from a previous page: current value is ${cursor}`,
+        );
+      }
       const limit = limitParam(params, "limit", 100, context.maxBatchSize);
       return queue.listDead({ limit, cursor }).then((page) =>
         json({ Messages: page.messages.map(toInfoJson), Cursor: page.cursor ?? null })
@@ -401,15 +407,17 @@ async function longPoll(
 /** POST: goqite's send, and qite's batch send (`Messages`). */
 async function send(context: HandlerContext, body: WireRequest): Promise<Response> {
   const { queue } = context;
+  // The queue has its own limit; the smaller one decides, so that the queue never refuses a body.
+  const maxBodySize = Math.min(context.maxBodySize, queue.maxBodySize);
   const outgoing = (entry: WireMessage, where: string) => {
     if (!entry.hasBody) throw new WireError(`Body is missing${where}`);
     if (entry.delay !== undefined && entry.delay < 0n) {
       throw new WireError(`delay cannot be negative${where}`);
     }
     const bytes = entry.body ?? new Uint8Array(0);
-    if (bytes.length > context.maxBodySize) {
+    if (bytes.length > maxBodySize) {
       throw new WireError(
-        `Body must be at most ${context.maxBodySize} bytes${where}: current size is ${bytes.length}`,
+        `Body must be at most ${maxBodySize} bytes${where}: current size is ${bytes.length}`,
         413,
       );
     }
@@ -603,13 +611,13 @@ function release(context: HandlerContext, messages: readonly Message[]): void {
   }
 }
 
-/** Turns a thrown error into a response: 4xx for the client's mistakes, 5xx without detail. */
+/**
+ * Turns a thrown error into a response. Only qite's own checks of the request (a `WireError`)
+ * answer 4xx with their message; anything else, a `TypeError` from the `authorize` hook included,
+ * is a 5xx without detail, and the cause goes to the logger.
+ */
 export function failure(context: HandlerContext, request: Request, error: unknown): Response {
   if (error instanceof WireError) return text(error.status, error.message);
-  if (error instanceof TypeError || error instanceof RangeError) {
-    // The queue refused an argument the wire format let through (e.g. a listDead cursor).
-    return text(400, error.message);
-  }
   const busy = error instanceof QueueError &&
     (error.code === "BUSY" || error.code === "LOCKED" || error.code === "CLOSED");
   log(context.logger, "Cannot answer a queue request", {

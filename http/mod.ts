@@ -31,9 +31,10 @@
  *   does not take gets 405 with `Allow`, `OPTIONS` gets 204 with `Allow`, and any other method
  *   gets 501 before `authorize` runs (methods are case-sensitive: `get` is another method); see
  *   "Odd methods" below for what each runtime lets through. Bodies of an unknown
- *   `Content-Type` get 415 (JSON, text/plain and curl's form type are read as JSON); 5xx
- *   answers carry no internal detail (the cause goes to the logger; 503 with `Retry-After` when
- *   the database is busy); a long poll ends at once, handing nothing out, when the client
+ *   `Content-Type` get 415 (JSON, text/plain and curl's form type are read as JSON). Only
+ *   qite's own checks of a request answer 4xx with a message; whatever else is thrown (a
+ *   `TypeError` from your `authorize` hook too) is a 5xx that carries no detail (the cause goes
+ *   to the logger; 503 with `Retry-After` when the database is busy); a long poll ends at once, handing nothing out, when the client
  *   disconnects.
  *
  * ## Odd methods

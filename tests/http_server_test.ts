@@ -5,7 +5,7 @@ import { dirname } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { open, Queue } from "../mod.ts";
-import { createClient } from "../http/mod.ts";
+import { createClient, serve } from "../http/mod.ts";
 import { detectRuntime } from "../src/runtime/detect.ts";
 import { sleep, text } from "./_helpers.ts";
 import { httpRequest, rawRequest, withServer } from "./_server.ts";
@@ -199,4 +199,23 @@ test("Odd methods get the same answers over TCP as far as the runtime's parser l
     assert.equal(child.exitCode, null);
     assert.equal((await httpRequest(port, "GET", "/health")).status, 200);
   });
+});
+
+test("A TypeError from authorize is a 500 without detail over TCP, on every route", async () => {
+  const logged: string[] = [];
+  await using server = await serve({
+    db: ":memory:",
+    port: 0,
+    authorize: () => {
+      throw new TypeError("the token table is missing: s3cret");
+    },
+    logger: { info: (_message, fields) => logged.push(String(fields?.error)) },
+  });
+  for (const [method, path] of [["GET", "/queues"], ["GET", "/queues/q"], ["POST", "/queues/q"]]) {
+    const answer = await httpRequest(server.port, method!, path!, { body: "{}" });
+    assert.equal(answer.status, 500, `${method} ${path}`);
+    assert.equal(answer.body, "internal server error\n");
+  }
+  assert.equal(logged.length, 3);
+  assert.match(logged[0]!, /^TypeError: the token table is missing/);
 });
