@@ -73,6 +73,29 @@ test("The standalone server asks for the bearer token it was given", async () =>
     });
     await client.send({ body: "let in" });
     assert.equal(text((await client.receive())!.body), "let in");
+    const statusWith = async (authorization: string): Promise<number> => {
+      const response = await fetch(`${url}/queues/q/stats`, { headers: { authorization } });
+      await response.body?.cancel();
+      return response.status;
+    };
+    for (
+      const refused of [
+        "Bearer s3creT", // same length, last byte differs
+        "Bearer x3cret", // same length, first byte differs
+        "Bearer s3cre",
+        "Bearer s3crett",
+        "Bearer ",
+        "Bearer",
+        "s3cret",
+        "Basic s3cret",
+        "Bearer s3cret s3cret",
+      ]
+    ) {
+      assert.equal(await statusWith(refused), 401, refused);
+    }
+    for (const accepted of ["bearer s3cret", "BEARER s3cret", "Bearer   s3cret"]) {
+      assert.equal(await statusWith(accepted), 200, accepted);
+    }
   });
 });
 
