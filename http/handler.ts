@@ -55,6 +55,14 @@ export interface HandlerOptions {
    * Ends every long poll at once (with 204) when it aborts, for a graceful shutdown.
    */
   signal?: AbortSignal;
+  /**
+   * The path the handler is mounted at, such as `"/queues/emails"` (or `"/"` for a router that
+   * strips its prefix, like Hono's `mount`). Routes are then matched below it exactly
+   * (`/queues/emails/stats`), and any other path gets 404. Without it, the route is read from
+   * the last segments of the path, so a mount path that itself ends in a route name (`/stats`,
+   * `/x/dead`) needs `basePath`.
+   */
+  basePath?: string;
 }
 
 /** A Web-standard request handler. */
@@ -105,6 +113,8 @@ export interface HandlerContext {
   readonly authorize: HandlerOptions["authorize"];
   readonly logger: Logger | undefined;
   readonly signal: AbortSignal | undefined;
+  /** The mount path, percent-encoded, without a trailing slash (`""` for the root). */
+  readonly basePath: string | undefined;
 }
 
 /**
@@ -138,7 +148,36 @@ export function handlerContext(queue: Queue, options: HandlerOptions): HandlerCo
     }
   }
   checkSignal(action, signal);
-  return { queue, maxBodySize, maxRequestSize, maxBatchSize, authorize, logger, signal };
+  const basePath = options.basePath === undefined
+    ? undefined
+    : normalizeBasePath(action, options.basePath);
+  return { queue, maxBodySize, maxRequestSize, maxBatchSize, authorize, logger, signal, basePath };
+}
+
+/**
+ * Checks a mount path and returns it percent-encoded as request URLs carry it, without the
+ * trailing slash.
+ *
+ * @throws {TypeError} If it is not a string that starts with `/`.
+ */
+export function normalizeBasePath(action: string, value: unknown): string {
+  if (typeof value !== "string" || !value.startsWith("/") || /[?#]/.test(value)) {
+    throw new TypeError(
+      `Cannot ${action} as 'basePath' must be a path that starts with "/": current value is ${
+        show(value)
+      }`,
+    );
+  }
+  return new URL(value, "http://localhost").pathname.replace(/\/+$/, "");
+}
+
+/**
+ * The part of `pathname` below `basePath`, without slashes at either end; `undefined` when the
+ * path is not below it.
+ */
+export function below(pathname: string, basePath: string): string | undefined {
+  if (pathname !== basePath && !pathname.startsWith(`${basePath}/`)) return undefined;
+  return pathname.slice(basePath.length).split("/").filter((s) => s !== "").join("/");
 }
 
 /**
@@ -151,8 +190,9 @@ export function handlerContext(queue: Queue, options: HandlerOptions): HandlerCo
  * contract.
  *
  * It is a plain `(request: Request) => Promise<Response>`, so it mounts in `Deno.serve`,
- * `Bun.serve` or any fetch-style router as it is. Mount it at a path whose last segment is not
- * one of the sub-path names above.
+ * `Bun.serve` or any fetch-style router as it is; `toNodeListener` adapts it to `node:http`.
+ * Give the mount path as `basePath` so that routes are matched below it (required when the
+ * mount path ends with one of the sub-path names above, such as `/stats`).
  *
  * @param queue The queue to serve.
  * @param options Limits, authorization, logging and a shutdown signal.
@@ -184,26 +224,63 @@ export function handlerContext(queue: Queue, options: HandlerOptions): HandlerCo
  * assert.equal((await handler(new Request("http://localhost/"))).status, 204);
  * ```
  *
- * @example Mounting it in a server
+ * @example Mounting it under a path in a server
  * ```ts ignore
  * import { open, Queue, setup } from "@qite/qite";
- * import { createHandler } from "@qite/qite/http";
+ * import { createHandler, toNodeListener } from "@qite/qite/http";
  *
  * const db = open("app.db");
  * setup(db);
- * const handler = createHandler(new Queue({ db, name: "emails" }), {
+ * const emails = createHandler(new Queue({ db, name: "emails" }), {
+ *   basePath: "/api/emails",
  *   authorize: (request) => request.headers.get("authorization") === "Bearer s3cret",
  * });
- * Deno.serve({ port: 8080 }, handler); // or Bun.serve({ port: 8080, fetch: handler })
+ * const app = (request: Request): Promise<Response> =>
+ *   new URL(request.url).pathname.startsWith("/api/emails")
+ *     ? emails(request)
+ *     : Promise.resolve(new Response("not found", { status: 404 }));
+ *
+ * Deno.serve({ port: 8080 }, app);
+ * // Bun.serve({ port: 8080, fetch: app });
+ * // (await import("node:http")).createServer(toNodeListener(app)).listen(8080);
+ * // Hono: app.all("/api/emails/*", (c) => emails(c.req.raw)), or, since mount() strips the
+ * // prefix, app.mount("/api/emails", createHandler(queue, { basePath: "/" }))
  * ```
  */
 export function createHandler(queue: Queue, options: HandlerOptions = {}): Handler {
   const context = handlerContext(queue, options);
-  return (request: Request): Promise<Response> =>
-    handleRequest(context, request, routeOf(new URL(request.url).pathname));
+  const { basePath } = context;
+  return (request: Request): Promise<Response> => {
+    let pathname: string;
+    try {
+      pathname = urlOf(request).pathname;
+    } catch (error) {
+      return Promise.resolve(failure(context, request, error));
+    }
+    if (basePath === undefined) return handleRequest(context, request, routeOf(pathname));
+    const rest = below(pathname, basePath);
+    if (rest !== undefined && Object.hasOwn(ALLOWED, rest)) {
+      return handleRequest(context, request, rest as Route);
+    }
+    return Promise.resolve(
+      notImplemented(request.method) ?? text(404, `not found: no route at ${pathname}`),
+    );
+  };
 }
 
-/** The route a path ends with (`""` for goqite's own). */
+/**
+ * The request's URL. Some servers pass on a URL that does not parse (Bun, given `Host: a b`);
+ * that is the client's mistake, so it is a `WireError` (400).
+ */
+export function urlOf(request: Request): URL {
+  try {
+    return new URL(request.url);
+  } catch {
+    throw new WireError("bad request: the URL (or the Host header) does not parse");
+  }
+}
+
+/** The route a path ends with (`""` for goqite's own), when there is no `basePath`. */
 function routeOf(pathname: string): Route {
   const segments = pathname.split("/").filter((segment) => segment !== "");
   const last = segments[segments.length - 1];
@@ -271,7 +348,7 @@ function dispatch(
   method: string,
 ): Promise<Response> | Response {
   const { queue } = context;
-  const params = new URL(request.url).searchParams;
+  const params = urlOf(request).searchParams;
   switch (`${method} ${route}`) {
     case "GET ":
       return receive(context, request, params);

@@ -55,6 +55,28 @@
  * handler (a plain `node:http` server answers 400 with an empty body instead); `TRACE` and
  * `CONNECT` cannot be carried by a `Request`, so `toNodeListener` answers them with 501 itself.
  *
+ * ## Mounting the handler
+ *
+ * `createHandler(queue, { basePath: "/api/emails" })` answers below its mount path: `GET
+ * /api/emails` receives, `GET /api/emails/stats` reads the counts, and any other path gets 404.
+ * It mounts in `Deno.serve(app)`, `Bun.serve({ fetch: app })`, `node:http` as
+ * `createServer(toNodeListener(app))`, and Hono as `app.all("/api/emails/*", (c) =>
+ * handler(c.req.raw))`, or, since Hono's `mount()` strips the prefix, `app.mount("/api/emails",
+ * createHandler(queue, { basePath: "/" }))`. Without `basePath` the route is read from the
+ * path's last segments, which breaks a mount path that ends in a route name (`/stats`,
+ * `/x/dead`). `createRouter` and `serve` take `basePath` too.
+ *
+ * ## Deno's legacy abort
+ *
+ * By default `Deno.serve` aborts `request.signal` after every successful response, not only when
+ * the client goes away, and prints a deprecation warning the first time a handler that read
+ * `request.signal` answers ("request.signal aborts on successful responses (legacy behavior)").
+ * qite's handler reads it (a long poll ends when the client disconnects), so the warning shows up
+ * once per process. It changes nothing for qite: a long poll removes its listener before it
+ * answers, and a disconnect aborts the signal in both modes. `--unstable-no-legacy-abort` (which
+ * `deno task serve` passes) switches to the coming default, where the signal aborts only when the
+ * client cancels or the connection is lost before the response is sent, and silences the warning.
+ *
  * @example A remote queue, used like a local one
  * ```ts
  * import { createClient, serve } from "@qite/qite/http";
@@ -75,6 +97,13 @@
 
 export { type ClientOptions, createClient, HttpError, type QueueClient } from "./client.ts";
 export { createHandler, type Handler, type HandlerOptions } from "./handler.ts";
+export {
+  type NodeIncomingMessage,
+  type NodeListener,
+  type NodeListenerOptions,
+  type NodeServerResponse,
+  toNodeListener,
+} from "../src/runtime/node_listener.ts";
 export {
   createRouter,
   type Router,

@@ -28,11 +28,14 @@ export interface Started {
   readonly exited: Promise<number | null>;
 }
 
-/** Starts the standalone server (http/cli.ts) with this runtime and waits for its URL line. */
-export async function startServer(args: string[]): Promise<Started> {
+/**
+ * Starts the standalone server (http/cli.ts) with this runtime and waits for its URL line. On
+ * Deno it runs as `deno task serve` does, with `--unstable-no-legacy-abort` unless `legacyAbort`.
+ */
+export async function startServer(args: string[], legacyAbort = false): Promise<Started> {
   const [exe, prefix] = runtimeCommand(CLI);
   const flags = detectRuntime() === "deno"
-    ? ["run", "-A", "--unstable-no-legacy-abort", CLI]
+    ? ["run", "-A", ...(legacyAbort ? [] : ["--unstable-no-legacy-abort"]), CLI]
     : prefix;
   const child = spawn(exe, [...flags, "--port", "0", ...args], {
     stdio: ["ignore", "pipe", "pipe"],
@@ -69,10 +72,11 @@ export async function startServer(args: string[]): Promise<Started> {
 export async function withServer(
   args: string[],
   fn: (server: Started, path: string) => Promise<void>,
+  legacyAbort = false,
 ): Promise<void> {
   const dir = tempDir();
   const path = join(dir, "served.db");
-  const server = await startServer(["--db", path, ...args]);
+  const server = await startServer(["--db", path, ...args], legacyAbort);
   try {
     await fn(server, path);
   } finally {

@@ -242,3 +242,38 @@ test("A TypeError from authorize is a 500 without detail over TCP, on every rout
   assert.equal(logged.length, 3);
   assert.match(logged[0]!, /^TypeError: the token table is missing/);
 });
+
+test(
+  "On Deno, long polls work with and without --unstable-no-legacy-abort; without it Deno warns",
+  {
+    skip: detectRuntime() !== "deno",
+  },
+  async () => {
+    for (const legacyAbort of [true, false]) {
+      await withServer([], async ({ url, output }) => {
+        const queue = createClient(`${url}/queues/q`);
+        // A long poll whose client goes away ends without taking what arrives afterwards.
+        const gone = new AbortController();
+        const polling = fetch(`${url}/queues/q?timeout=5s`, { signal: gone.signal }).catch(
+          () => {},
+        );
+        await sleep(100);
+        gone.abort();
+        await polling;
+        await sleep(100);
+        await queue.send({ body: "after" });
+        // A long poll that gets a message, and one that times out.
+        const message = await queue.receiveAndWait({ signal: AbortSignal.timeout(3000) });
+        assert.equal(text(message.body), "after");
+        assert.equal(message.received, 1, "the abandoned poll did not take it first");
+        const empty = await fetch(`${url}/queues/q?timeout=50ms`);
+        assert.equal(empty.status, 204);
+        await sleep(100);
+        const warned = /request\.signal aborts on successful responses \(legacy behavior\)/;
+        if (legacyAbort) assert.match(output(), warned);
+        else assert.doesNotMatch(output(), warned);
+        assert.equal((await queue.stats()).inFlight, 1, "only the live poll took the message");
+      }, legacyAbort);
+    }
+  },
+);
