@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { connect } from "node:net";
 import { dirname } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -277,3 +278,37 @@ test(
     }
   },
 );
+
+test("Expect: 100-continue: the body is asked for when read; on Node a refused one never is", async () => {
+  await withServer([], async ({ port }) => {
+    const body = JSON.stringify({ Message: { Body: btoa("continued") } });
+    const head = (type: string): string =>
+      `POST /queues/q HTTP/1.1\r\nHost: x\r\nConnection: close\r\nExpect: 100-continue\r\n` +
+      `Content-Type: ${type}\r\nContent-Length: ${body.length}\r\n\r\n`;
+    // Refused by its type without reading: Node says no 100 Continue; Deno and Bun send it anyway.
+    const refused = await rawRequest(port, head("application/xml"));
+    assert.equal(refused.status, 415);
+    assert.equal(refused.raw.startsWith("HTTP/1.1 100 Continue\r\n"), detectRuntime() !== "node");
+    // Accepted: the server asks for the body, gets it, and sends the message.
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, "127.0.0.1");
+      let received = "";
+      let sent = false;
+      socket.on("data", (chunk) => {
+        received += chunk;
+        if (!sent && received.startsWith("HTTP/1.1 100 Continue\r\n\r\n")) {
+          sent = true;
+          socket.write(body);
+        }
+      });
+      socket.on("close", () => resolve(received));
+      socket.on("error", reject);
+      socket.write(head("application/json"));
+    });
+    assert.match(answer, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /);
+    assert.equal(
+      text((await createClient(`http://127.0.0.1:${port}/queues/q`).receive())!.body),
+      "continued",
+    );
+  });
+});

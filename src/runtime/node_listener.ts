@@ -18,8 +18,6 @@ export interface NodeIncomingMessage {
   readonly url?: string | undefined;
   /** Header names and values, alternating, as they arrived. */
   readonly rawHeaders: string[];
-  /** Whether the whole body has arrived. */
-  readonly complete: boolean;
   /** Adds a listener. */
   on(event: "data", listener: (chunk: Uint8Array) => void): unknown;
   /** Adds a listener. */
@@ -140,13 +138,14 @@ async function answer(
     for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
       headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
     }
-    const host = headers.get("host") || fallbackHost;
+    const url = new URL(req.url ?? "/", `http://${headers.get("host") || fallbackHost}`);
     const init: RequestInit & { duplex?: "half" } = { method, headers, signal: controller.signal };
     if (method !== "GET" && method !== "HEAD") {
+      // Last, so that nothing after it can fail with the request's data listener attached.
       init.body = bodyOf(req, expectContinue ? res : undefined);
       init.duplex = "half";
     }
-    request = new Request(new URL(req.url ?? "/", `http://${host}`), init);
+    request = new Request(url, init);
   } catch {
     req.resume();
     return await send(res, plain(400, "bad request"));
@@ -223,7 +222,7 @@ function bodyOf(
       // the connection can carry the next request.
       req.resume();
     },
-  }, { highWaterMark: 65536, size: (chunk) => chunk.byteLength });
+  }, { highWaterMark: 0 });
 }
 
 /** Writes `response` to `res`, stopping when the client goes away. */
