@@ -25,6 +25,7 @@
 // deno-lint-ignore-file no-console
 import { parseArgs } from "node:util";
 import { onShutdownSignal } from "../src/runtime/serve.ts";
+import { bearerAuthorizer } from "./_bearer.ts";
 import { serve } from "./server.ts";
 
 interface Env {
@@ -83,14 +84,7 @@ const server = await serve({
   hostname: setting("host", "QITE_HOST") ?? "127.0.0.1",
   ...(timeout === undefined ? {} : { timeout: integer("timeout", timeout) }),
   ...(maxReceive === undefined ? {} : { maxReceive: integer("max-receive", maxReceive) }),
-  ...(token === undefined || token === "" ? {} : {
-    authorize: (request: Request) =>
-      request.headers.get("authorization") === `Bearer ${token}` ||
-      new Response("unauthorized\n", {
-        status: 401,
-        headers: { "www-authenticate": 'Bearer realm="qite"' },
-      }),
-  }),
+  ...(token === undefined || token === "" ? {} : { authorize: bearerAuthorizer(token) }),
   logger: { info: (message, fields) => console.error(`qite: ${message}`, JSON.stringify(fields)) },
 }).catch((error: Error) => fail(`cannot start: ${error.message}`));
 

@@ -39,7 +39,7 @@ import {
   checkSignal,
   show,
 } from "../src/_validate.ts";
-import { base64ToBytes, encodeBase64 } from "./_wire.ts";
+import { base64ToBytes, encodeBase64, goJson } from "./_wire.ts";
 import { MAX_DEPTH, parseFirstJson, toPlain } from "./_json.ts";
 
 /** Answers are the server's: deep enough for qite's, any number length. */
@@ -57,7 +57,9 @@ export interface ClientOptions {
   fetch?: (request: Request) => Promise<Response>;
   /**
    * The longest single long poll of `receiveAndWait`, in milliseconds (the server allows up to
-   * 20 000); the client polls again until a message arrives or its signal aborts.
+   * 20 000); the client polls again until a message arrives or its signal aborts. A poll that
+   * ends empty in less than half this time is retried after a growing, jittered pause (50 ms,
+   * doubling up to 5 s), so a server that answers at once is not flooded.
    *
    * @default {20000}
    */
@@ -462,8 +464,10 @@ class Client implements QueueClient {
     const wait = `${this.#maxWait}ms`;
     const every = `${Math.max(1, Math.round(Math.min(interval, this.#maxWait) * 1e6))}ns`;
     const query = `?timeout=${wait}&interval=${every}${max === undefined ? "" : `&max=${max}`}`;
+    let early = 0;
     while (true) {
       signal?.throwIfAborted();
+      const started = Date.now();
       let response: Response;
       try {
         response = await this.#request("GET", query, undefined, [], signal);
@@ -471,7 +475,13 @@ class Client implements QueueClient {
         signal?.throwIfAborted();
         throw error;
       }
-      if (response.status === 204) continue;
+      if (response.status === 204) {
+        // A poll that ends well before its timeout (a server shutting down, or one that does not
+        // long-poll) is not retried at once: the pauses grow, jittered, up to MAX_BACKOFF_MS.
+        if (Date.now() - started < this.#maxWait / 2) await pause(backoff(++early), signal);
+        else early = 0;
+        continue;
+      }
       if (max !== undefined) return this.#messages(response);
       const { Message: wire } = await this.#json(response);
       return [this.#single(response, wire as Json)];
@@ -559,7 +569,7 @@ class Client implements QueueClient {
     const request = new Request(`${this.url}${path}`, {
       method,
       headers,
-      ...(body === undefined ? {} : { body: wireJson(body) }),
+      ...(body === undefined ? {} : { body: goJson(body) }),
       signal: signal === undefined ? closing.signal : AbortSignal.any([signal, closing.signal]),
     });
     let response: Response;
@@ -610,10 +620,29 @@ function nanoseconds(ms: number): number | bigint {
   return Number.isSafeInteger(ns) ? ns : BigInt(ms) * 1_000_000n;
 }
 
-/** JSON.stringify, with bigints written as integer literals. */
-function wireJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v) => typeof v === "bigint" ? `\u0000${v}` : v)
-    .replace(/"\\u0000(-?[0-9]+)"/g, "$1");
+/** The first pause after a long poll that ended early, in milliseconds; it doubles each time. */
+const FIRST_BACKOFF_MS = 50;
+/** The longest pause between long polls that end early. */
+const MAX_BACKOFF_MS = 5000;
+
+/** The pause before the `n`th early retry in a row: between half and all of the doubled step. */
+function backoff(n: number): number {
+  const step = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** Math.min(n - 1, 20));
+  return step / 2 + Math.random() * (step / 2);
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      if (signal?.aborted) reject(signal.reason);
+      else resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
 }
 
 function toWire([body, delay, priority]: Outgoing): Json {

@@ -46,7 +46,8 @@ export interface HandlerOptions {
   /**
    * Decides whether a request may touch the queue, before anything is read: `true` lets it
    * through, `false` answers 403, and a `Response` (say, a 401 with `WWW-Authenticate`) is sent
-   * as it is. What it throws is logged and answered with 500.
+   * as it is. Whatever it throws (a `TypeError` too) is logged and answered with 500, without
+   * its message.
    */
   authorize?: (request: Request) => boolean | Response | Promise<boolean | Response>;
   /** Where causes of 5xx answers are logged; silent by default. */
@@ -55,6 +56,14 @@ export interface HandlerOptions {
    * Ends every long poll at once (with 204) when it aborts, for a graceful shutdown.
    */
   signal?: AbortSignal;
+  /**
+   * The path the handler is mounted at, such as `"/queues/emails"` (or `"/"` for a router that
+   * strips its prefix, like Hono's `mount`). Routes are then matched below it exactly
+   * (`/queues/emails/stats`), and any other path gets 404. Without it, the route is read from
+   * the last segments of the path, so a mount path that itself ends in a route name (`/stats`,
+   * `/x/dead`) needs `basePath`.
+   */
+  basePath?: string;
 }
 
 /** A Web-standard request handler. */
@@ -84,6 +93,21 @@ const ALLOWED: Readonly<Record<Route, readonly string[]>> = {
   bury: ["POST"],
 };
 
+/**
+ * Methods the handler knows: one a route does not take gets 405 with `Allow`; any other method
+ * (`TRACE`, `PROPFIND`, `FOO`, and lower-case spellings, since methods are case-sensitive) gets
+ * 501, as Node's HTTP parser refuses most of them before any handler runs.
+ */
+const KNOWN_METHODS: ReadonlySet<string> = new Set([
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "DELETE",
+  "OPTIONS",
+  "PATCH",
+]);
+
 /** The longest long poll goqite allows, in nanoseconds. */
 const MAX_WAIT_NS = 20_000_000_000n;
 const DEFAULT_INTERVAL_NS = 100_000_000n;
@@ -101,6 +125,8 @@ export interface HandlerContext {
   readonly authorize: HandlerOptions["authorize"];
   readonly logger: Logger | undefined;
   readonly signal: AbortSignal | undefined;
+  /** The mount path, percent-encoded, without a trailing slash (`""` for the root). */
+  readonly basePath: string | undefined;
 }
 
 /**
@@ -134,7 +160,36 @@ export function handlerContext(queue: QueueLike, options: HandlerOptions): Handl
     }
   }
   checkSignal(action, signal);
-  return { queue, maxBodySize, maxRequestSize, maxBatchSize, authorize, logger, signal };
+  const basePath = options.basePath === undefined
+    ? undefined
+    : normalizeBasePath(action, options.basePath);
+  return { queue, maxBodySize, maxRequestSize, maxBatchSize, authorize, logger, signal, basePath };
+}
+
+/**
+ * Checks a mount path and returns it percent-encoded as request URLs carry it, without the
+ * trailing slash.
+ *
+ * @throws {TypeError} If it is not a string that starts with `/`.
+ */
+export function normalizeBasePath(action: string, value: unknown): string {
+  if (typeof value !== "string" || !value.startsWith("/") || /[?#]/.test(value)) {
+    throw new TypeError(
+      `Cannot ${action} as 'basePath' must be a path that starts with "/": current value is ${
+        show(value)
+      }`,
+    );
+  }
+  return new URL(value, "http://localhost").pathname.replace(/\/+$/, "");
+}
+
+/**
+ * The part of `pathname` below `basePath`, without slashes at either end; `undefined` when the
+ * path is not below it.
+ */
+export function below(pathname: string, basePath: string): string | undefined {
+  if (pathname !== basePath && !pathname.startsWith(`${basePath}/`)) return undefined;
+  return pathname.slice(basePath.length).split("/").filter((s) => s !== "").join("/");
 }
 
 /**
@@ -147,8 +202,9 @@ export function handlerContext(queue: QueueLike, options: HandlerOptions): Handl
  * contract.
  *
  * It is a plain `(request: Request) => Promise<Response>`, so it mounts in `Deno.serve`,
- * `Bun.serve` or any fetch-style router as it is. Mount it at a path whose last segment is not
- * one of the sub-path names above.
+ * `Bun.serve` or any fetch-style router as it is; `toNodeListener` adapts it to `node:http`.
+ * Give the mount path as `basePath` so that routes are matched below it (required when the
+ * mount path ends with one of the sub-path names above, such as `/stats`).
  *
  * @param queue The queue to serve.
  * @param options Limits, authorization, logging and a shutdown signal.
@@ -180,26 +236,63 @@ export function handlerContext(queue: QueueLike, options: HandlerOptions): Handl
  * assert.equal((await handler(new Request("http://localhost/"))).status, 204);
  * ```
  *
- * @example Mounting it in a server
+ * @example Mounting it under a path in a server
  * ```ts ignore
  * import { open, Queue, setup } from "@qite/qite";
- * import { createHandler } from "@qite/qite/http";
+ * import { createHandler, toNodeListener } from "@qite/qite/http";
  *
  * const db = open("app.db");
  * setup(db);
- * const handler = createHandler(new Queue({ db, name: "emails" }), {
+ * const emails = createHandler(new Queue({ db, name: "emails" }), {
+ *   basePath: "/api/emails",
  *   authorize: (request) => request.headers.get("authorization") === "Bearer s3cret",
  * });
- * Deno.serve({ port: 8080 }, handler); // or Bun.serve({ port: 8080, fetch: handler })
+ * const app = (request: Request): Promise<Response> =>
+ *   new URL(request.url).pathname.startsWith("/api/emails")
+ *     ? emails(request)
+ *     : Promise.resolve(new Response("not found", { status: 404 }));
+ *
+ * Deno.serve({ port: 8080 }, app);
+ * // Bun.serve({ port: 8080, fetch: app });
+ * // (await import("node:http")).createServer(toNodeListener(app)).listen(8080);
+ * // Hono: app.all("/api/emails/*", (c) => emails(c.req.raw)), or, since mount() strips the
+ * // prefix, app.mount("/api/emails", createHandler(queue, { basePath: "/" }))
  * ```
  */
 export function createHandler(queue: QueueLike, options: HandlerOptions = {}): Handler {
   const context = handlerContext(queue, options);
-  return (request: Request): Promise<Response> =>
-    handleRequest(context, request, routeOf(new URL(request.url).pathname));
+  const { basePath } = context;
+  return (request: Request): Promise<Response> => {
+    let pathname: string;
+    try {
+      pathname = urlOf(request).pathname;
+    } catch (error) {
+      return Promise.resolve(failure(context, request, error));
+    }
+    if (basePath === undefined) return handleRequest(context, request, routeOf(pathname));
+    const rest = below(pathname, basePath);
+    if (rest !== undefined && Object.hasOwn(ALLOWED, rest)) {
+      return handleRequest(context, request, rest as Route);
+    }
+    return Promise.resolve(
+      notImplemented(request.method) ?? text(404, `not found: no route at ${pathname}`),
+    );
+  };
 }
 
-/** The route a path ends with (`""` for goqite's own). */
+/**
+ * The request's URL. Some servers pass on a URL that does not parse (Bun, given `Host: a b`);
+ * that is the client's mistake, so it is a `WireError` (400).
+ */
+export function urlOf(request: Request): URL {
+  try {
+    return new URL(request.url);
+  } catch {
+    throw new WireError("bad request: the URL (or the Host header) does not parse");
+  }
+}
+
+/** The route a path ends with (`""` for goqite's own), when there is no `basePath`. */
 function routeOf(pathname: string): Route {
   const segments = pathname.split("/").filter((segment) => segment !== "");
   const last = segments[segments.length - 1];
@@ -226,6 +319,8 @@ export async function handleRequest(
   route: Route,
 ): Promise<Response> {
   const method = request.method;
+  const unknown = notImplemented(method);
+  if (unknown !== undefined) return unknown;
   try {
     const refused = await authorize(context, request);
     if (refused !== undefined) return refused;
@@ -240,6 +335,11 @@ export async function handleRequest(
   } catch (error) {
     return failure(context, request, error);
   }
+}
+
+/** 501 for a method the handler does not know, else `undefined`. */
+export function notImplemented(method: string): Response | undefined {
+  return KNOWN_METHODS.has(method) ? undefined : text(501, `method ${method} is not implemented`);
 }
 
 /**
@@ -263,7 +363,7 @@ function dispatch(
   method: string,
 ): Promise<Response> | Response {
   const { queue } = context;
-  const params = new URL(request.url).searchParams;
+  const params = urlOf(request).searchParams;
   switch (`${method} ${route}`) {
     case "GET ":
       return receive(context, request, params);
@@ -295,8 +395,17 @@ function dispatch(
     case "GET dead": {
       const cursor = params.get("cursor") ?? undefined;
       const limit = limitParam(params, "limit", 100, context.maxBatchSize);
-      return queue.listDead({ limit, cursor }).then((page) =>
-        json({ Messages: page.messages.map(toInfoJson), Cursor: page.cursor ?? null })
+      return queue.listDead({ limit, cursor }).then(
+        (page) => json({ Messages: page.messages.map(toInfoJson), Cursor: page.cursor ?? null }),
+        (error: unknown) => {
+          // The queue checks the cursor's shape (each engine has its own): the client's mistake.
+          if (cursor !== undefined && error instanceof TypeError) {
+            throw new WireError(
+              `cursor must be a Cursor from a previous page: current value is ${excerpt(cursor)}`,
+            );
+          }
+          throw error;
+        },
       );
     }
     case "GET dead/count":
@@ -435,6 +544,11 @@ async function longPoll(
 /** POST: goqite's send, and qite's batch send (`Messages`). */
 async function send(context: HandlerContext, body: WireRequest): Promise<Response> {
   const { queue } = context;
+  // The queue may have a limit of its own; the smaller one decides, so the queue never refuses.
+  const maxBodySize = Math.min(
+    context.maxBodySize,
+    (queue as { maxBodySize?: number }).maxBodySize ?? Infinity,
+  );
   const outgoing = (entry: WireMessage, where: string): SendMessage => {
     // goqite's order: the delay is checked before the queue refuses a nil body.
     if (entry.delay !== undefined && entry.delay < 0n) {
@@ -445,9 +559,9 @@ async function send(context: HandlerContext, body: WireRequest): Promise<Respons
       // mistake, so qite says so.
       throw new WireError(`Body is missing or null${where}: send "" for an empty message`);
     }
-    if (entry.body.length > context.maxBodySize) {
+    if (entry.body.length > maxBodySize) {
       throw new WireError(
-        `Body must be at most ${context.maxBodySize} bytes${where}: current size is ${entry.body.length}`,
+        `Body must be at most ${maxBodySize} bytes${where}: current size is ${entry.body.length}`,
         413,
       );
     }
@@ -690,13 +804,13 @@ async function release(context: HandlerContext, messages: readonly Message[]): P
   }
 }
 
-/** Turns a thrown error into a response: 4xx for the client's mistakes, 5xx without detail. */
+/**
+ * Turns a thrown error into a response. Only qite's own checks of the request (a `WireError`)
+ * answer 4xx with their message; anything else, a `TypeError` from the `authorize` hook included,
+ * is a 5xx without detail, and the cause goes to the logger.
+ */
 export function failure(context: HandlerContext, request: Request, error: unknown): Response {
   if (error instanceof WireError) return text(error.status, error.message);
-  if (error instanceof TypeError || error instanceof RangeError) {
-    // The queue refused an argument the wire format let through (e.g. a listDead cursor).
-    return text(400, error.message);
-  }
   const busy = error instanceof QueueError &&
     (error.code === "BUSY" || error.code === "LOCKED" || error.code === "CLOSED");
   log(context.logger, "Cannot answer a queue request", {

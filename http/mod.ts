@@ -30,7 +30,7 @@
  *
  * | tag | request | goqite | qite | why |
  * | --- | --- | --- | --- | --- |
- * | `method` | a method other than GET, POST, PUT, DELETE | 200, empty, nothing done | 405 with `Allow`; OPTIONS 204 with `Allow` (over Node's and Bun's servers, an unknown method or TRACE never reaches qite: 400, or the connection closes) | a 200 that did nothing hides the client's mistake |
+ * | `method` | a method other than GET, POST, PUT, DELETE | 200, empty, nothing done | 405 with `Allow` for a standard method a route does not take (`HEAD`, `PATCH`), 501 for any other; OPTIONS 204 with `Allow` (Bun's server closes the connection for a method it does not know) | a 200 that did nothing hides the client's mistake |
  * | `body-missing` | POST whose `Message` has no `Body`, a `null` one, or no `Message` at all | 500 (`NOT NULL constraint failed: goqite.body`: a nil `[]byte` is bound as NULL) | 400 `Body is missing or null…` | it is the client's mistake; `""` sends an empty message |
  * | `content-type` | a body whose `Content-Type` is not JSON, `text/plain` or `application/x-www-form-urlencoded` | read as JSON | 415 | a form or an upload sent here by mistake is refused, not half-read |
  * | `size` | a request over `maxRequestSize`, or a `Body` over `maxBodySize` | read whole | 413, without reading the rest | memory stays bounded |
@@ -57,10 +57,58 @@
  *   "Delay"}}` or `Messages`: hand back uncounted) and `POST bury` (make dead at once), both
  *   fenced and answering `{"Results":[…]}`.
  *   Durations in answers (`OldestVisibleAge`) are nanoseconds, times are RFC 3339.
- * - A long poll ends at once, handing nothing out, when the client disconnects.
+ * - Methods: a standard method (`GET`, `HEAD`, `POST`, `PUT`, `DELETE`, `PATCH`) that a route
+ *   does not take gets 405 with `Allow`, `OPTIONS` gets 204 with `Allow`, and any other method
+ *   gets 501 before `authorize` runs (methods are case-sensitive: `get` is another method); see
+ *   "Odd methods" below for what each runtime lets through. Bodies of an unknown
+ *   `Content-Type` get 415 (JSON, text/plain and curl's form type are read as JSON). Only
+ *   qite's own checks of a request answer 4xx with a message; whatever else is thrown (a
+ *   `TypeError` from your `authorize` hook too) is a 5xx that carries no detail (the cause goes
+ *   to the logger; 503 with `Retry-After` when the database is busy); a long poll ends at once, handing nothing out, when the client
+ *   disconnects.
  *
  * The client ({@linkcode createClient}) speaks to goqite's handler too, for `send`, `receive`,
  * `receiveAndWait`, `extend` and `delete`; its other methods need a qite server.
+ *
+ * ## Odd methods
+ *
+ * Each runtime's HTTP parser sees a request before qite does. Over TCP, the standalone server
+ * (`serve`, `http/cli.ts`) answers:
+ *
+ * | request | Deno | Bun | Node |
+ * | --- | --- | --- | --- |
+ * | `PATCH` (standard, not taken) | 405 + `Allow` | 405 + `Allow` | 405 + `Allow` |
+ * | `PROPFIND`, `QUERY`, `TRACE`, `CONNECT` | 501 | 501 | 501 |
+ * | an unknown token (`FOO`) or a case variant (`get`, `Get`) | 501 | the connection is closed with no answer | 501 |
+ *
+ * Deno passes any method token to the handler as it was sent. Bun's parser knows a fixed list of
+ * upper-case methods and closes the connection on any other, before a handler runs; nothing in
+ * `Bun.serve` can answer it. Node's parser also knows a fixed list (`http.METHODS`) and refuses
+ * the rest with its `clientError` event, which qite's server answers with the same 501 as the
+ * handler (a plain `node:http` server answers 400 with an empty body instead); `TRACE` and
+ * `CONNECT` cannot be carried by a `Request`, so `toNodeListener` answers them with 501 itself.
+ *
+ * ## Mounting the handler
+ *
+ * `createHandler(queue, { basePath: "/api/emails" })` answers below its mount path: `GET
+ * /api/emails` receives, `GET /api/emails/stats` reads the counts, and any other path gets 404.
+ * It mounts in `Deno.serve(app)`, `Bun.serve({ fetch: app })`, `node:http` as
+ * `createServer(toNodeListener(app))`, and Hono as `app.all("/api/emails/*", (c) =>
+ * handler(c.req.raw))`, or, since Hono's `mount()` strips the prefix, `app.mount("/api/emails",
+ * createHandler(queue, { basePath: "/" }))`. Without `basePath` the route is read from the
+ * path's last segments, which breaks a mount path that ends in a route name (`/stats`,
+ * `/x/dead`). `createRouter` and `serve` take `basePath` too.
+ *
+ * ## Deno's legacy abort
+ *
+ * By default `Deno.serve` aborts `request.signal` after every successful response, not only when
+ * the client goes away, and prints a deprecation warning the first time a handler that read
+ * `request.signal` answers ("request.signal aborts on successful responses (legacy behavior)").
+ * qite's handler reads it (a long poll ends when the client disconnects), so the warning shows up
+ * once per process. It changes nothing for qite: a long poll removes its listener before it
+ * answers, and a disconnect aborts the signal in both modes. `--unstable-no-legacy-abort` (which
+ * `deno task serve` passes) switches to the coming default, where the signal aborts only when the
+ * client cancels or the connection is lost before the response is sent, and silences the warning.
  *
  * @example A remote queue, used like a local one
  * ```ts
@@ -82,6 +130,13 @@
 
 export { type ClientOptions, createClient, HttpError, type QueueClient } from "./client.ts";
 export { createHandler, type Handler, type HandlerOptions } from "./handler.ts";
+export {
+  type NodeIncomingMessage,
+  type NodeListener,
+  type NodeListenerOptions,
+  type NodeServerResponse,
+  toNodeListener,
+} from "../src/runtime/node_listener.ts";
 export {
   createRouter,
   type Router,

@@ -13,14 +13,17 @@ import { listen, type Listener } from "../src/runtime/serve.ts";
 import { goJson } from "./_wire.ts";
 import {
   authorize,
+  below,
   failure,
   type Handler,
   type HandlerContext,
   handlerContext,
   handleRequest,
   type HandlerOptions,
+  notImplemented,
   type Route,
   text,
+  urlOf,
 } from "./handler.ts";
 
 /** Options for {@linkcode createRouter}. */
@@ -75,8 +78,8 @@ const MAX_CACHED_QUEUES = 1000;
 /**
  * Creates a handler for every queue in one database: goqite's routes and qite's extensions at
  * `/queues/{name}` (see {@linkcode createHandler}), `GET /queues` for the names of the queues
- * that hold messages, and `GET /health`. A queue name is letters, digits and `_ . : -`, at most
- * 128 characters; it is checked, never pasted into SQL.
+ * that hold messages, and `GET /health`, all below `basePath` when it is given. A queue name is
+ * letters, digits and `_ . : -`, at most 128 characters; it is checked, never pasted into SQL.
  *
  * @param options The database, the queues' settings, and the handler's options.
  * @returns The router.
@@ -127,8 +130,18 @@ export function createRouter(options: RouterOptions): Router {
     return context;
   };
   const route = async (request: Request): Promise<Response> => {
-    const segments = new URL(request.url).pathname.split("/").filter((s) => s !== "");
-    if (segments[0] === "health" && segments.length === 1) return text(200, "ok");
+    const unknown = notImplemented(request.method);
+    if (unknown !== undefined) return unknown;
+    const pathname = urlOf(request).pathname;
+    const relative = template.basePath === undefined
+      ? pathname
+      : below(pathname, template.basePath);
+    if (relative === undefined) return text(404, `not found: no route at ${pathname}`);
+    const segments = relative.split("/").filter((s) => s !== "");
+    if (segments[0] === "health" && segments.length === 1) {
+      if (request.method === "GET" || request.method === "HEAD") return text(200, "ok");
+      return text(405, `method ${request.method} is not allowed here`, { allow: "GET, HEAD" });
+    }
     if (segments[0] !== "queues") return text(404, "not found: queues live at /queues/{name}");
     if (segments.length === 1) {
       if (request.method !== "GET") {

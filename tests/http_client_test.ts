@@ -8,6 +8,7 @@ import {
   HttpError,
   type QueueClient,
 } from "../http/mod.ts";
+import { listen } from "../src/runtime/serve.ts";
 import { type Context, eachDriver, sleep, text } from "./_helpers.ts";
 
 /** A client talking to a handler directly, with `fetch` replaced by the handler. */
@@ -191,4 +192,61 @@ eachDriver("The client refuses misuse before sending anything", async (ctx) => {
   assert.throws(() => createClient("not a url"), TypeError);
   assert.throws(() => createClient("http://x/", { maxWait: 30_000 }), RangeError);
   assert.equal(requests, 0);
+});
+
+/** Serves `answer` over TCP with the runtime's own server, counting requests. */
+async function countingServer(
+  answer: () => Promise<Response>,
+): Promise<{ url: string; count: () => number; close: () => Promise<void> }> {
+  let requests = 0;
+  const listener = await listen({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch: () => {
+      requests++;
+      return answer();
+    },
+  });
+  return {
+    url: `http://127.0.0.1:${listener.port}/queues/q`,
+    count: () => requests,
+    close: () => listener.close(),
+  };
+}
+
+test("receiveAndWait backs off, jittered, from a server that answers 204 at once", async () => {
+  const server = await countingServer(() => Promise.resolve(new Response(null, { status: 204 })));
+  try {
+    const client = createClient(server.url);
+    const started = Date.now();
+    await assert.rejects(
+      client.receiveAndWait({ signal: AbortSignal.timeout(1000) }),
+      (error: Error) => error.name === "TimeoutError",
+    );
+    assert.ok(Date.now() - started < 1500, "the pause ends when the signal aborts");
+    // Pauses of 25-50, 50-100, 100-200, 200-400, 400-800 ms: at most 6 polls in a second,
+    // where retrying at once would send thousands.
+    assert.ok(server.count() >= 3, `it kept polling: ${server.count()} requests`);
+    assert.ok(server.count() <= 8, `${server.count()} requests in one second`);
+  } finally {
+    await server.close();
+  }
+});
+
+test("receiveAndWait polls again at once after a long poll that lasted as long as asked", async () => {
+  const server = await countingServer(async () => {
+    await sleep(100);
+    return new Response(null, { status: 204 });
+  });
+  try {
+    const client = createClient(server.url, { maxWait: 100 });
+    await assert.rejects(
+      client.receiveAndWait({ signal: AbortSignal.timeout(1000) }),
+      (error: Error) => error.name === "TimeoutError",
+    );
+    // Ten 100 ms polls fit in a second; a backoff would allow about five.
+    assert.ok(server.count() >= 7, `${server.count()} polls of 100 ms in one second`);
+  } finally {
+    await server.close();
+  }
 });

@@ -191,9 +191,14 @@ function checkReply(c: Case, reply: Reply): string | undefined {
     case undefined:
       break;
     case "method": {
-      const want = c.method === "OPTIONS" ? 204 : 405;
+      // A standard method a route does not take: 405 with Allow; OPTIONS: 204 with Allow; any
+      // other method: 501.
+      const standard = ["HEAD", "PATCH"].includes(c.method);
+      const want = c.method === "OPTIONS" ? 204 : standard ? 405 : 501;
       if (status !== want) return `status ${status}, not ${want}`;
-      if (reply.headers.get("allow") !== "GET, POST, PUT, DELETE") return "no Allow header";
+      if (want !== 501 && reply.headers.get("allow") !== "GET, POST, PUT, DELETE") {
+        return "no Allow header";
+      }
       return undefined;
     }
     case "body-missing":

@@ -18,10 +18,10 @@ function countingClock(): { fn: () => number; readonly count: number; reset(): v
       count++;
       return Date.now();
     },
-    get count() {
+    get count(): number {
       return count;
     },
-    reset() {
+    reset(): void {
       count = 0;
     },
   };

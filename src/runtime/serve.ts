@@ -7,6 +7,12 @@
  */
 
 import { detectRuntime } from "./detect.ts";
+import {
+  answerClientError,
+  type NodeListener,
+  type NodeSocket,
+  toNodeListener,
+} from "./node_listener.ts";
 
 /** What {@linkcode listen} needs. */
 export interface ListenOptions {
@@ -105,33 +111,21 @@ function listenBun(options: ListenOptions): Listener {
   };
 }
 
-interface NodeRequest extends AsyncIterable<Uint8Array> {
-  method?: string;
-  url?: string;
-  headers: Record<string, string | string[] | undefined>;
-  on(event: "data", listener: (chunk: Uint8Array) => void): void;
-  on(event: "end", listener: () => void): void;
-  on(event: "error", listener: (error: Error) => void): void;
-  pause(): void;
-  resume(): void;
-}
-interface NodeResponse {
-  writableFinished: boolean;
-  on(event: "close", listener: () => void): void;
-  writeHead(status: number, headers: [string, string][]): void;
-  write(chunk: Uint8Array): boolean;
-  once(event: "drain", listener: () => void): void;
-  end(): void;
-}
 interface NodeServer {
   listen(port: number, hostname: string, callback: () => void): void;
   address(): { port: number; address: string };
   close(callback: (error?: Error) => void): void;
   closeIdleConnections(): void;
   once(event: "error", listener: (error: Error) => void): void;
+  on(event: "request" | "checkContinue", listener: NodeListener): void;
+  on(
+    event: "clientError",
+    listener: (error: Error, socket: NodeSocket & { _httpMessage?: unknown }) => void,
+  ): void;
+  on(event: "connect", listener: (request: { method?: string }, socket: NodeSocket) => void): void;
 }
 interface NodeHttp {
-  createServer(listener: (req: NodeRequest, res: NodeResponse) => void): NodeServer;
+  createServer(): NodeServer;
 }
 
 function nodeBuiltin<T>(name: string): T {
@@ -142,13 +136,31 @@ function nodeBuiltin<T>(name: string): T {
 
 function listenNode(options: ListenOptions): Promise<Listener> {
   const http = nodeBuiltin<NodeHttp>("node:http");
-  const server = http.createServer((req, res) => {
-    void answerNode(req, res, options);
+  const server = http.createServer();
+  // Node's parser refuses some requests before any listener runs; answer them like the handler.
+  server.on("clientError", (error, socket) => {
+    const responding = socket._httpMessage !== undefined && socket._httpMessage !== null &&
+      (socket._httpMessage as { headersSent?: boolean }).headersSent === true;
+    answerClientError(error, socket, responding);
+  });
+  // CONNECT never reaches the request listener (Node hands over the socket); refuse it.
+  server.on("connect", (request, socket) => {
+    answerClientError(
+      { code: "HPE_INVALID_METHOD", rawPacket: new TextEncoder().encode(`${request.method} `) },
+      socket,
+      false,
+    );
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.hostname, () => {
       const address = server.address();
+      const host = address.address.includes(":")
+        ? `[${address.address}]:${address.port}`
+        : `${address.address}:${address.port}`;
+      server.on("request", toNodeListener(options.fetch, { host }));
+      // Expect: 100-continue is answered only once the handler reads the body.
+      server.on("checkContinue", toNodeListener(options.fetch, { host, expectContinue: true }));
       resolve({
         port: address.port,
         hostname: address.address,
@@ -160,83 +172,6 @@ function listenNode(options: ListenOptions): Promise<Listener> {
       });
     });
   });
-}
-
-/**
- * A request body as a stream. Unlike `Readable.toWeb`, it survives being cancelled while data is
- * still arriving (a handler that answers 413 or 415 stops reading): `Readable.toWeb` then throws
- * "Controller is already closed" from an event listener, which ends the process. After a
- * cancel, the rest of the body is read and dropped, so that the answer can still be sent.
- */
-function nodeBody(req: NodeRequest): ReadableStream<Uint8Array> {
-  let done = false;
-  return new ReadableStream<Uint8Array>({
-    start(controller): void {
-      req.on("data", (chunk) => {
-        if (done) return;
-        controller.enqueue(new Uint8Array(chunk));
-        if ((controller.desiredSize ?? 0) <= 0) req.pause();
-      });
-      req.on("end", () => {
-        if (done) return;
-        done = true;
-        controller.close();
-      });
-      req.on("error", (error) => {
-        if (done) return;
-        done = true;
-        controller.error(error);
-      });
-    },
-    pull(): void {
-      req.resume();
-    },
-    cancel(): void {
-      done = true;
-      req.resume();
-    },
-  });
-}
-
-/** Turns a node:http request into a `Request`, and the handler's `Response` back. */
-async function answerNode(
-  req: NodeRequest,
-  res: NodeResponse,
-  options: ListenOptions,
-): Promise<void> {
-  const controller = new AbortController();
-  res.on("close", () => {
-    if (!res.writableFinished) controller.abort();
-  });
-  let response: Response;
-  try {
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (value === undefined) continue;
-      for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item);
-    }
-    const method = req.method ?? "GET";
-    const host = headers.get("host") ?? `${options.hostname}:${options.port}`;
-    const init: RequestInit & { duplex?: "half" } = { method, headers, signal: controller.signal };
-    if (method !== "GET" && method !== "HEAD") {
-      init.body = nodeBody(req);
-      init.duplex = "half";
-    }
-    response = await options.fetch(new Request(new URL(req.url ?? "/", `http://${host}`), init));
-  } catch {
-    response = new Response("bad request\n", { status: 400 });
-  }
-  res.writeHead(response.status, [...response.headers]);
-  if (response.body !== null) {
-    try {
-      for await (const chunk of response.body) {
-        if (!res.write(chunk)) await new Promise<void>((resolve) => res.once("drain", resolve));
-      }
-    } catch {
-      // The client went away while the body was written.
-    }
-  }
-  res.end();
 }
 
 /**

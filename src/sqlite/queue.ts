@@ -149,6 +149,11 @@ const DEFAULT_MAX_BODY_SIZE = 64 * 1024 * 1024;
 const DEFAULT_INTERVAL_MS = 100;
 const CURSOR = /^\S+ \S+$/;
 
+/** Whether `value` has the shape of a cursor that {@linkcode Queue.listDead} returns. */
+export function isDeadCursor(value: string): boolean {
+  return CURSOR.test(value);
+}
+
 /**
  * A named queue of messages in the `goqite` table, with goqite's semantics: a received message
  * is invisible for the queue's timeout and is never handed out twice inside it; after
