@@ -9,6 +9,7 @@ import { listQueues } from "../src/sqlite/list_queues.ts";
 import { checkDatabase, Queue, resolveDatabase } from "../src/sqlite/queue.ts";
 import { setup } from "../src/sqlite/schema.ts";
 import { checkInteger, show } from "../src/_validate.ts";
+import { checkDuration } from "../src/_input.ts";
 import { listen, type Listener } from "../src/runtime/serve.ts";
 import { goJson } from "./_wire.ts";
 import {
@@ -108,7 +109,7 @@ export function createRouter(options: RouterOptions): Router {
     );
   }
   const { db: source, timeout = 5000, maxReceive = 3, ...handlerOptions } = options;
-  checkInteger(action, "timeout", timeout, 0);
+  checkDuration(action, "timeout", timeout, 1);
   checkInteger(action, "maxReceive", maxReceive, 1);
   checkDatabase(action, source);
   const owned = typeof source === "string";
