@@ -170,6 +170,8 @@ export class HttpError extends QueueError {
   readonly serverMessage: string;
 
   /**
+   * Creates the error for a server's error answer.
+   *
    * @param status The HTTP status.
    * @param message The server's message.
    */
