@@ -93,61 +93,16 @@ export interface ClientOptions {
  * resolves to `undefined` (goqite does not tell the new id), `extend` and `delete` always
  * resolve to `true` (goqite does not tell whether the id existed), and a received message's
  * `received` count is 1 and its `priority` 0 (goqite does not tell them). `receiveBatch` and
- * `receiveBatchAndWait` get at most one message at a time. Every other method needs a qite
- * server: against goqite they throw an {@linkcode HttpError} that says so, without touching the
- * queue (the GET routes send `timeout=qite-only`, which goqite refuses before it receives).
+ * `receiveBatchAndWait` get at most one message at a time, and a message's `delivery` is empty
+ * (goqite has no receipts: `extend` and `delete` given it act on the bare id). Every other
+ * method (the batches, `deleteAndReceive`, `release`, `bury`, stats, peek, the dead-message
+ * methods, `purge`; and so the job runner) needs a qite server: against goqite they throw an
+ * {@linkcode HttpError} that says so, without touching the queue (the GET routes send
+ * `timeout=qite-only`, which goqite refuses before it receives).
  */
 export interface QueueClient extends QueueLike {
   /** The queue's URL. */
   readonly url: string;
-  /**
-   * Like {@linkcode Queue.send}; resolves to the new id, or `undefined` when the server does not
-   * tell it (goqite's handler).
-   */
-  send(message: SendMessage): Promise<MessageId | undefined>;
-  /** Like {@linkcode Queue.sendBatch}. Needs a qite server. */
-  sendBatch(messages: readonly SendMessage[]): Promise<MessageId[]>;
-  /** Like {@linkcode Queue.receive}. */
-  receive(): Promise<Message | undefined>;
-  /** Like {@linkcode Queue.receiveBatch}; at most one message from goqite's handler. */
-  receiveBatch(max: number): Promise<Message[]>;
-  /** Like {@linkcode Queue.receiveAndWait}: long polls until a message arrives. */
-  receiveAndWait(options?: ReceiveAndWaitOptions): Promise<Message>;
-  /** Like {@linkcode Queue.receiveBatchAndWait}; one message at a time from goqite's handler. */
-  receiveBatchAndWait(max: number, options?: ReceiveAndWaitOptions): Promise<Message[]>;
-  /** Like {@linkcode Queue.extend}: `false` when a fenced extend found another delivery. */
-  extend(target: MessageId | Receipt, delay: number): Promise<boolean>;
-  /** Like {@linkcode Queue.extendBatch}. Needs a qite server. */
-  extendBatch(targets: readonly (MessageId | Receipt)[], delay: number): Promise<boolean[]>;
-  /** Like {@linkcode Queue.delete}: `false` when a fenced delete found another delivery. */
-  delete(target: MessageId | Receipt): Promise<boolean>;
-  /** Like {@linkcode Queue.deleteBatch}. Needs a qite server. */
-  deleteBatch(targets: readonly (MessageId | Receipt)[]): Promise<boolean[]>;
-  /** Like {@linkcode Queue.stats}. Needs a qite server. */
-  stats(): Promise<QueueStats>;
-  /** Like {@linkcode Queue.peek}. Needs a qite server. */
-  peek(options?: PeekOptions): Promise<MessageInfo[]>;
-  /** Like {@linkcode Queue.listDead}. Needs a qite server. */
-  listDead(options?: ListDeadOptions): Promise<DeadPage>;
-  /** Like {@linkcode Queue.countDead}. Needs a qite server. */
-  countDead(): Promise<number>;
-  /** Like {@linkcode Queue.redrive}. Needs a qite server. */
-  redrive(ids?: MessageId | readonly MessageId[]): Promise<number>;
-  /** Like {@linkcode Queue.purgeDead}. Needs a qite server. */
-  purgeDead(): Promise<number>;
-  /** Like {@linkcode Queue.purge}. Needs a qite server. */
-  purge(): Promise<number>;
-  /** Like {@linkcode Queue.deleteAndReceive}: two requests (a delete, then a receive). */
-  deleteAndReceive(
-    targets: readonly (MessageId | Receipt)[],
-    max: number,
-  ): Promise<DeleteAndReceiveResult>;
-  /** Like {@linkcode Queue.release}. Needs a qite server. */
-  release(receipt: Receipt, delay?: number): Promise<boolean>;
-  /** Like {@linkcode Queue.releaseBatch}. Needs a qite server. */
-  releaseBatch(receipts: readonly Receipt[], delay?: number): Promise<boolean[]>;
-  /** Like {@linkcode Queue.bury}. Needs a qite server. */
-  bury(receipt: Receipt): Promise<boolean>;
 }
 
 /**
