@@ -322,7 +322,9 @@ export class Database {
    * a savepoint, so it commits or rolls back with the outer one. A throw rolls back and rethrows.
    *
    * `fn` must be synchronous: SQLite transactions belong to the connection, and an `await`
-   * inside one would let unrelated work join it.
+   * inside one would let unrelated work join it. So it blocks: while another connection holds
+   * the write lock, `BEGIN IMMEDIATE` waits for it with SQLite's busy handler (up to
+   * {@linkcode Database.busyTimeout}), and the whole process waits with it.
    *
    * @typeParam T What `fn` returns.
    * @param fn The work to do atomically.

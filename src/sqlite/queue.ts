@@ -907,6 +907,12 @@ export class Queue implements QueueLike {
    * inside `fn` commit or roll back together with the messages. Inside a transaction already
    * open on the connection (yours), it becomes a savepoint of it.
    *
+   * It blocks: being synchronous, it waits for another connection's write lock with SQLite's own
+   * busy handler, and the whole process (timers, servers, other queues' waits) waits with it,
+   * up to the database's `busyTimeout`. The queue's asynchronous operations never do; use them
+   * where you can. They also never join a transaction they did not open: called inside `fn`,
+   * they run after it ends, so use the operations `fn` is handed.
+   *
    * @typeParam T What `fn` returns.
    * @param fn The work; it must be synchronous.
    * @returns What `fn` returned.
