@@ -23,6 +23,7 @@ export interface EngineQueueOptions {
   name?: string;
   timeout?: number;
   maxReceive?: number;
+  maxBodySize?: number;
   /** Whether the queue reads the case's fake clock (default) or the real one (the server's). */
   fakeClock?: boolean;
   /**
