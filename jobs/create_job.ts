@@ -5,8 +5,10 @@
  * @module
  */
 
-import type { MessageId } from "../src/message.ts";
+import type { MessageId, SendMessage } from "../src/message.ts";
+import type { QueueLike } from "../src/queue_like.ts";
 import { Queue, type QueueTransaction } from "../src/sqlite/queue.ts";
+import type { PostgresQueue, PostgresQueueTransaction } from "../src/postgres/queue.ts";
 import { show } from "../src/_validate.ts";
 import { encodeJob } from "./envelope.ts";
 
@@ -28,9 +30,11 @@ export interface CreateJobOptions {
 
 /**
  * Creates a job: sends a message to `queue` whose body is the job's name and body in goqite's
- * gob format (see {@linkcode encodeJob}), so a goqite runner can run it too. Given a {@linkcode QueueTransaction} instead of a queue, it
- * sends inside that transaction and returns the id at once, so the job commits or rolls back
- * with your own writes.
+ * gob format (see {@linkcode encodeJob}), so a goqite runner can run it too. `queue` is any
+ * queue (SQLite, PostgreSQL, or an HTTP client), or a transaction on one: given a SQLite
+ * {@linkcode QueueTransaction}, it sends inside that transaction and returns the id at once;
+ * given a PostgreSQL queue's `queue.with(tx)`, it sends inside your PostgreSQL transaction. Either
+ * way the job commits or rolls back with your own writes.
  *
  * @param queue The queue a {@linkcode Runner} reads, or a transaction on it.
  * @param name The job's name, as registered with {@linkcode Runner.register}.
@@ -80,18 +84,32 @@ export function createJob(
   options?: CreateJobOptions,
 ): MessageId;
 export function createJob(
-  queue: Queue | QueueTransaction,
+  queue: PostgresQueue | PostgresQueueTransaction,
+  name: string,
+  body: Uint8Array | string,
+  options?: CreateJobOptions,
+): Promise<MessageId>;
+export function createJob(
+  queue: QueueLike,
+  name: string,
+  body: Uint8Array | string,
+  options?: CreateJobOptions,
+): Promise<MessageId | undefined>;
+export function createJob(
+  queue: QueueLike | QueueTransaction | PostgresQueueTransaction,
   name: string,
   body: Uint8Array | string,
   options: CreateJobOptions = {},
-): Promise<MessageId> | MessageId {
-  const isQueue = queue instanceof Queue;
+): Promise<MessageId | undefined> | MessageId {
+  const sqliteTransaction = typeof queue === "object" && queue !== null &&
+    (queue as Partial<QueueTransaction>).queue instanceof Queue;
   try {
     if (
-      !isQueue && (typeof queue !== "object" || queue === null || !(queue.queue instanceof Queue))
+      typeof queue !== "object" || queue === null ||
+      typeof (queue as { send?: unknown }).send !== "function"
     ) {
       throw new TypeError(
-        `Cannot create job as 'queue' must be a Queue or a QueueTransaction: current value is ${
+        `Cannot create job as 'queue' must be a queue or a transaction on one: current value is ${
           show(queue)
         }`,
       );
@@ -106,9 +124,10 @@ export function createJob(
       delay: options.delay ?? 0,
       priority: options.priority ?? 0,
     };
-    return isQueue ? queue.send(message) : queue.send(message);
+    if (sqliteTransaction) return (queue as QueueTransaction).send(message);
+    return (queue as { send(message: SendMessage): Promise<MessageId | undefined> }).send(message);
   } catch (error) {
-    if (isQueue) return Promise.reject(error);
+    if (!sqliteTransaction) return Promise.reject(error);
     throw error;
   }
 }

@@ -34,11 +34,16 @@ export interface ClientOptions {
   max?: number;
   /** A server setting for every connection, e.g. `default_transaction_isolation`. */
   connection?: Record<string, string>;
+  /** The `application_name` of its connections, to find them in `pg_stat_activity`. */
+  name?: string;
 }
 
 /** Opens a client of the given kind on the test server. */
 export function openClient(driver: PostgresDriverName, options: ClientOptions = {}): TestClient {
-  const { max = 4, connection } = options;
+  const { max = 4, name } = options;
+  const connection = name === undefined
+    ? options.connection
+    : { ...options.connection, application_name: name };
   if (driver === "Bun.sql") {
     const Bun = (globalThis as unknown as {
       Bun: { SQL: new (url: string, options: object) => Unsafe & { close(): Promise<void> } };
@@ -104,9 +109,12 @@ export class TestDatabase {
     await setup(this.admin.sql, { schema: this.schema });
   }
 
-  /** Opens another client of the test's kind (as another process would have), ended by `close`. */
+  /**
+   * Opens another client of the test's kind (as another process would have), ended by `close`.
+   * Its connections are named after the schema (see {@linkcode TestDatabase.terminate}).
+   */
   client(options?: ClientOptions): TestClient {
-    const client = openClient(this.driver, options);
+    const client = openClient(this.driver, { name: this.schema, ...options });
     this.#clients.push(client);
     return client;
   }
@@ -115,6 +123,19 @@ export class TestDatabase {
   async count(): Promise<number> {
     const [row] = await this.admin.exec("select count(*)::int4 as n from goqite");
     return Number(row?.n);
+  }
+
+  /**
+   * Ends, from the server, the connections of this test's clients that `only` matches (all of
+   * them by default); returns how many.
+   */
+  async terminate(only = "true"): Promise<number> {
+    const rows = await this.admin.exec(
+      `select count(pg_terminate_backend(pid))::int4 as n from pg_stat_activity
+       where application_name = $1 and (${only})`,
+      [this.schema],
+    );
+    return Number(rows[0]?.n);
   }
 
   /** Ends the clients and drops the schema. */

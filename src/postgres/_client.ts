@@ -193,6 +193,12 @@ export function wrapClient(value: unknown, action: string): PgDriver {
     };
     return driver;
   }
+  if (client !== undefined && typeof client.unsafe === "function") {
+    throw new TypeError(
+      `Cannot ${action} as 'sql' must be a client, not a transaction or reserved connection: ` +
+        "hand a transaction to queue.with(tx)",
+    );
+  }
   throw new TypeError(
     `Cannot ${action} as 'sql' must be a postgres.js sql or a Bun.SQL client: current value is ${
       describe(value)

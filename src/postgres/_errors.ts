@@ -14,19 +14,28 @@ import { QueueError, type QueueErrorCode } from "../errors.ts";
 
 const SQLSTATE = /^[0-9A-Z]{5}$/;
 
-/** The SQLSTATE an error carries, from either client. */
+/**
+ * The SQLSTATE an error from the server carries, from either client: Bun.sql's `errno`, or the
+ * `code` of postgres.js's `PostgresError` (its other errors have codes such as `EPIPE`, which
+ * look like a SQLSTATE but are not).
+ */
 export function sqlStateOf(error: unknown): string | undefined {
   if (!(error instanceof Error)) return undefined;
   const fields = error as unknown as { code?: unknown; errno?: unknown };
   if (typeof fields.errno === "string" && SQLSTATE.test(fields.errno)) return fields.errno;
-  if (typeof fields.code === "string" && SQLSTATE.test(fields.code)) return fields.code;
+  if (
+    error.name === "PostgresError" && typeof fields.code === "string" &&
+    SQLSTATE.test(fields.code)
+  ) {
+    return fields.code;
+  }
   return undefined;
 }
 
 /** The client's own code (`CONNECTION_CLOSED`, `ERR_POSTGRES_CONNECTION_CLOSED`, …). */
 function clientCodeOf(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && !SQLSTATE.test(code) ? code : undefined;
+  return typeof code === "string" && sqlStateOf(error) !== code ? code : undefined;
 }
 
 /** Client codes of a connection that could not be opened or was lost. */

@@ -14,7 +14,8 @@
  * {@linkcode HEARTBEAT_MS}; if it does not come back within {@linkcode PING_TIMEOUT_MS} (the
  * listening connection is down, or the client cannot listen at all), the waiters are woken every
  * {@linkcode FALLBACK_POLL_MS} instead, until a heartbeat comes back. Whenever the subscription
- * is (re)established, every line's first waiter looks again, for what was sent in between.
+ * is (re)established (postgres.js says so), and at every heartbeat (Bun.sql reopens it without
+ * saying), every line's first waiter looks again, for what was sent in between.
  *
  * @module
  */
@@ -88,6 +89,12 @@ export class PgWake {
     return this.#up;
   }
 
+  /** Whether nobody waits and no timer of this room is pending (for tests). */
+  get idle(): boolean {
+    return this.room.size === 0 && this.#heartbeat === undefined &&
+      this.#pingCheck === undefined && this.#fallback === undefined;
+  }
+
   #start(): void {
     this.#busy = true;
     this.#subscribe();
@@ -109,7 +116,11 @@ export class PgWake {
     this.#subscription = this.#driver.listen(
       this.channel,
       (payload) => this.#onPayload(payload),
-      () => this.#markUp(),
+      () => {
+        // (Re)subscribed: what was sent while the subscription was down has been missed.
+        this.#markUp();
+        this.room.notifyAll();
+      },
     ).catch(() => {
       // Not listening: the heartbeat finds out, and waiters are polled meanwhile.
       this.#subscription = undefined;
@@ -163,6 +174,9 @@ export class PgWake {
   #beat(): void {
     if (!this.#busy) return;
     this.#scheduleHeartbeat(HEARTBEAT_MS);
+    // A notification lost while the subscription was being reopened (which not every client
+    // reports) delays a waiter by one heartbeat at most.
+    this.room.notifyAll();
     if (this.#driver.listen === undefined) return;
     this.#subscribe();
     const ping = this.#awaiting = ++this.#ping;

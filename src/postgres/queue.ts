@@ -148,6 +148,27 @@ const INT4_MAX = 2147483647;
 const RETRY_BASE_MS = 5;
 const RETRY_CAP_MS = 250;
 
+/**
+ * Per client: whether its sessions run at READ COMMITTED by default (PostgreSQL's default). Then
+ * qite's statements run as they are, each its own READ COMMITTED transaction; otherwise (a
+ * server, database or role set to REPEATABLE READ or SERIALIZABLE) each runs inside
+ * `begin isolation level read committed`, which costs two more round trips.
+ */
+const readCommitted = new WeakMap<object, Promise<boolean>>();
+
+function readCommittedByDefault(driver: PgDriver): Promise<boolean> {
+  let known = readCommitted.get(driver.native);
+  if (known === undefined) {
+    known = driver.query(
+      "select current_setting('default_transaction_isolation') = 'read committed' as rc",
+      [],
+    ).then((rows) => rows[0]?.rc === true);
+    readCommitted.set(driver.native, known);
+    known.catch(() => readCommitted.delete(driver.native));
+  }
+  return known;
+}
+
 let opsOf: (queue: PostgresQueue) => PgOps;
 let assertOpenOf: (queue: PostgresQueue, action: string) => void;
 
@@ -181,8 +202,9 @@ function checkIntegerPriority(action: string, message: Outgoing): Outgoing {
  * is never handed out twice inside it; after `maxReceive` receives it is dead. goqite (Go) and
  * qite share the table: same columns and types, same ids, and messages flow both ways.
  *
- * - Each operation is one statement, at READ COMMITTED (the server's default; qite's own
- *   transactions set it explicitly), so concurrent consumers never meet serialization
+ * - Each operation is one statement at READ COMMITTED: as it is where that is the sessions'
+ *   default (PostgreSQL's), inside `begin isolation level read committed` where the server,
+ *   database or role sets a stricter one. So concurrent consumers never meet serialization
  *   failures. A receive locks its candidates with `FOR UPDATE SKIP LOCKED`: consumers pass
  *   each other instead of waiting. Priority order is exact for one consumer, and best effort
  *   across concurrent ones (one may skip a message another has locked and take the next).
@@ -792,7 +814,9 @@ export class PostgresQueue implements QueueLike {
     for (let attempt = 1;; attempt++) {
       this.#assertOpen(action);
       try {
-        return await work(this.#driver);
+        return await (await readCommittedByDefault(this.#driver)
+          ? work(this.#driver)
+          : this.#driver.transaction(work));
       } catch (error) {
         const failure = classify(error);
         if (failure === "final") throw toQueueError(error, action);
