@@ -23,8 +23,7 @@ if (offset !== 0) {
   const realNow = RealDate.now;
   class SkewedDate extends RealDate {
     constructor(...values: [] | [string | number | Date]) {
-      if (values.length === 0) super(realNow() + offset);
-      else super(values[0]);
+      super(values.length === 0 ? realNow() + offset : values[0]);
     }
     static override now(): number {
       return realNow() + offset;
