@@ -661,7 +661,8 @@ export function failure(context: HandlerContext, request: Request, error: unknow
     return text(400, error.message);
   }
   const busy = error instanceof QueueError &&
-    (error.code === "BUSY" || error.code === "LOCKED" || error.code === "CLOSED");
+    (error.code === "BUSY" || error.code === "LOCKED" || error.code === "CLOSED" ||
+      error.code === "NETWORK");
   log(context.logger, "Cannot answer a queue request", {
     queue: context.queue.name,
     method: request.method,
