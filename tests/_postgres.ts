@@ -63,6 +63,9 @@ export function openClient(driver: PostgresDriverName, options: ClientOptions = 
   const sql = postgres(PG_URL, {
     max,
     onnotice: () => {},
+    // postgres.js 3.4 leaves a rejection unhandled (which ends the process) when the server ends
+    // a connection while it fetches array types right after connecting; qite needs none.
+    fetch_types: false,
     ...(connection === undefined ? {} : { connection }),
   });
   return {

@@ -46,6 +46,8 @@ export async function openPostgres(url: string): Promise<OpenedPostgres> {
         `qite (npm install postgres): ${(error as Error).message}`,
     );
   }
-  const sql = postgres(url, { onnotice: () => {} });
+  // fetch_types: qite binds arrays as text; and postgres.js 3.4 lets a rejection go unhandled
+  // when the server ends a connection while it fetches them.
+  const sql = postgres(url, { onnotice: () => {}, fetch_types: false });
   return { sql, driver: "postgres.js", end: () => sql.end({ timeout: 5 }) };
 }
