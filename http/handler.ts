@@ -812,7 +812,8 @@ async function release(context: HandlerContext, messages: readonly Message[]): P
 export function failure(context: HandlerContext, request: Request, error: unknown): Response {
   if (error instanceof WireError) return text(error.status, error.message);
   const busy = error instanceof QueueError &&
-    (error.code === "BUSY" || error.code === "LOCKED" || error.code === "CLOSED");
+    (error.code === "BUSY" || error.code === "LOCKED" || error.code === "CLOSED" ||
+      error.code === "NETWORK");
   log(context.logger, "Cannot answer a queue request", {
     queue: context.queue.name,
     method: request.method,

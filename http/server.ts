@@ -1,5 +1,6 @@
 /**
- * A standalone queue server: many named queues of one SQLite file over HTTP.
+ * A standalone queue server: many named queues of one SQLite file, or of one PostgreSQL
+ * database, over HTTP.
  *
  * @module
  */
@@ -8,6 +9,11 @@ import type { Database, SqliteHandle } from "../src/sqlite/database.ts";
 import { listQueues } from "../src/sqlite/list_queues.ts";
 import { checkDatabase, Queue, resolveDatabase } from "../src/sqlite/queue.ts";
 import { setup } from "../src/sqlite/schema.ts";
+import { isPostgresClient, type PostgresClient } from "../src/postgres/_client.ts";
+import { listQueues as listPostgresQueues } from "../src/postgres/list_queues.ts";
+import { PostgresQueue } from "../src/postgres/queue.ts";
+import { checkSchema } from "../src/postgres/schema.ts";
+import type { QueueLike } from "../src/queue_like.ts";
 import { checkInteger, show } from "../src/_validate.ts";
 import { checkDuration } from "../src/_input.ts";
 import { listen, type Listener } from "../src/runtime/serve.ts";
@@ -30,10 +36,14 @@ import {
 /** Options for {@linkcode createRouter}. */
 export interface RouterOptions extends HandlerOptions {
   /**
-   * The database: a {@linkcode Database}, a driver handle, or a file path. Given a path, the
-   * router opens it, creates the table if needed, and closes it on `close()`.
+   * The database: a SQLite {@linkcode Database}, a SQLite driver handle, or a file path (given
+   * a path, the router opens it, creates the table if needed, and closes it on `close()`); or a
+   * PostgreSQL client (a postgres.js `sql` or a Bun.SQL instance), whose `goqite` table must be
+   * set up (`setup` of `@qite/qite/postgres`) and which stays open on `close()`.
    */
-  db: Database | SqliteHandle | string;
+  db: Database | SqliteHandle | string | PostgresClient;
+  /** The PostgreSQL schema of the `goqite` table (PostgreSQL only; default: the search path). */
+  schema?: string;
   /**
    * Every queue's visibility timeout, in milliseconds.
    *
@@ -52,9 +62,9 @@ export interface RouterOptions extends HandlerOptions {
 export interface Router {
   /** Answers a request. */
   readonly fetch: Handler;
-  /** The database. */
-  readonly db: Database;
-  /** Closes the database if the router opened it. */
+  /** The database: the SQLite {@linkcode Database}, or the PostgreSQL client. */
+  readonly db: Database | PostgresClient;
+  /** Closes the queues, and the database if the router opened it. */
   close(): void;
   /** Same as `close()`. */
   [Symbol.dispose](): void;
@@ -108,24 +118,54 @@ export function createRouter(options: RouterOptions): Router {
       `Cannot ${action} as the options must be an object: current value is ${show(options)}`,
     );
   }
-  const { db: source, timeout = 5000, maxReceive = 3, ...handlerOptions } = options;
+  const { db: source, schema, timeout = 5000, maxReceive = 3, ...handlerOptions } = options;
   checkDuration(action, "timeout", timeout, 1);
   checkInteger(action, "maxReceive", maxReceive, 1);
   checkDatabase(action, source);
-  const owned = typeof source === "string";
-  const db = resolveDatabase(source);
-  if (!owned) setup(db);
+  let db: Database | PostgresClient;
+  let open: (name: string) => QueueLike;
+  let list: () => Promise<string[]>;
+  let owned = false;
+  if (isPostgresClient(source)) {
+    checkSchema(action, schema);
+    const sql = source as PostgresClient;
+    db = sql;
+    open = (name) =>
+      new PostgresQueue({
+        sql,
+        name,
+        ...(schema === undefined ? {} : { schema }),
+        timeout,
+        maxReceive,
+      });
+    list = () => listPostgresQueues(sql, schema === undefined ? {} : { schema });
+  } else {
+    if (schema !== undefined) {
+      throw new TypeError(
+        `Cannot ${action} as 'schema' is for PostgreSQL only: current value is ${show(schema)}`,
+      );
+    }
+    owned = typeof source === "string";
+    const sqlite = resolveDatabase(source as Database | SqliteHandle | string);
+    if (!owned) setup(sqlite);
+    db = sqlite;
+    open = (name) => new Queue({ db: sqlite, name, timeout, maxReceive });
+    list = () => listQueues(sqlite);
+  }
   // Validates the handler options once, with a throwaway queue.
-  const template = handlerContext(
-    new Queue({ db, name: "-", timeout, maxReceive }),
-    handlerOptions,
-  );
+  const placeholder = open("-");
+  const template = handlerContext(placeholder, handlerOptions);
+  void placeholder.close();
   const contexts = new Map<string, HandlerContext>();
   const contextFor = (name: string): HandlerContext => {
     let context = contexts.get(name);
     if (context === undefined) {
-      if (contexts.size >= MAX_CACHED_QUEUES) contexts.delete(contexts.keys().next().value!);
-      context = { ...template, queue: new Queue({ db, name, timeout, maxReceive }) };
+      if (contexts.size >= MAX_CACHED_QUEUES) {
+        const [oldest, dropped] = contexts.entries().next().value!;
+        contexts.delete(oldest);
+        void dropped.queue.close();
+      }
+      context = { ...template, queue: open(name) };
       contexts.set(name, context);
     }
     return context;
@@ -151,7 +191,7 @@ export function createRouter(options: RouterOptions): Router {
       try {
         const refused = await authorize(template, request);
         if (refused !== undefined) return refused;
-        return new Response(goJson({ Queues: await listQueues(db) }), {
+        return new Response(goJson({ Queues: await list() }), {
           headers: { "content-type": "application/json" },
         });
       } catch (error) {
@@ -177,7 +217,9 @@ export function createRouter(options: RouterOptions): Router {
   const fetch = (request: Request): Promise<Response> =>
     route(request).catch((error) => failure(template, request, error));
   const close = (): void => {
-    if (owned) db.close();
+    for (const context of contexts.values()) void context.queue.close();
+    contexts.clear();
+    if (owned) (db as Database).close();
   };
   return { fetch, db, close, [Symbol.dispose]: close };
 }
@@ -204,8 +246,8 @@ export interface Server {
   readonly url: string;
   /** The port it listens on. */
   readonly port: number;
-  /** The database it serves. */
-  readonly db: Database;
+  /** The database it serves: the SQLite {@linkcode Database}, or the PostgreSQL client. */
+  readonly db: Database | PostgresClient;
   /**
    * Shuts down gracefully: stops accepting connections, ends long polls (with 204, handing
    * nothing out), waits for the requests in flight, then closes the database if it opened it.

@@ -6,7 +6,7 @@
  */
 
 import type { Priority, SendMessage } from "../src/message.ts";
-import type { QueueLike } from "../src/queue_like.ts";
+import { Queue } from "../src/sqlite/queue.ts";
 import { show } from "../src/_validate.ts";
 import { encodeJob } from "./envelope.ts";
 
@@ -40,10 +40,11 @@ export interface JobTarget<R> {
 
 /**
  * Creates a job: sends a message to `queue` whose body is the job's name and body in goqite's
- * gob format (see {@linkcode encodeJob}), so a goqite runner can run it too. Given a
- * transaction instead of a queue (SQLite's `QueueTransaction`, or the PostgreSQL queue's view of
- * your transaction), it sends inside that transaction, so the job commits or rolls back with
- * your own writes; it returns whatever the target's `send` returns.
+ * gob format (see {@linkcode encodeJob}), so a goqite runner can run it too. `queue` is any
+ * queue (SQLite, PostgreSQL, or an HTTP client), or a transaction on one: given a SQLite
+ * {@linkcode QueueTransaction}, it sends inside that transaction and returns the id at once;
+ * given a PostgreSQL queue's `queue.with(tx)`, it sends inside your PostgreSQL transaction. Either
+ * way the job commits or rolls back with your own writes.
  *
  * @typeParam R What the target's `send` returns: a promise of the id for a queue, the id for a
  * SQLite transaction.
@@ -89,7 +90,8 @@ export function createJob<R>(
   body: Uint8Array | string,
   options: CreateJobOptions = {},
 ): R {
-  const async = typeof (queue as Partial<QueueLike>)?.receiveAndWait === "function";
+  const sqliteTransaction = typeof queue === "object" && queue !== null &&
+    (queue as { queue?: unknown }).queue instanceof Queue;
   try {
     if (typeof (queue as Partial<JobTarget<R>>)?.send !== "function") {
       throw new TypeError(
@@ -108,8 +110,9 @@ export function createJob<R>(
       priority: options.priority ?? 0,
     });
   } catch (error) {
-    // A queue's operations report misuse as a rejection; a transaction's throw it.
-    if (async) return Promise.reject(error) as R;
+    // A queue's operations (and a PostgreSQL transaction's) report misuse as a rejection; a
+    // SQLite transaction's, which are synchronous, throw it.
+    if (!sqliteTransaction) return Promise.reject(error) as R;
     throw error;
   }
 }

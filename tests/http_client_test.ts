@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Queue, QueueError } from "../mod.ts";
+import { QueueError } from "../mod.ts";
 import {
   createClient,
   createHandler,
@@ -9,21 +9,22 @@ import {
   type QueueClient,
 } from "../http/mod.ts";
 import { listen } from "../src/runtime/serve.ts";
-import { type Context, eachDriver, sleep, text } from "./_helpers.ts";
+import { sleep, text } from "./_helpers.ts";
+import { eachEngine, type EngineContext, type EngineQueue } from "./_engines.ts";
 
 /** A client talking to a handler directly, with `fetch` replaced by the handler. */
 function setUp(
-  { db, clock }: Context,
+  ctx: EngineContext,
   options: HandlerOptions = {},
   timeout = 1000,
-): { queue: Queue; client: QueueClient } {
-  const queue = new Queue({ db, name: "q", timeout, clock: clock.fn });
+): { queue: EngineQueue; client: QueueClient } {
+  const queue = ctx.queue({ name: "q", timeout });
   const handler = createHandler(queue, options);
   const client = createClient("http://queue.test/queues/q", { fetch: handler });
   return { queue, client };
 }
 
-eachDriver("The client sends, receives and deletes like a local queue", async (ctx) => {
+eachEngine("The client sends, receives and deletes like a local queue", async (ctx) => {
   const { queue, client } = setUp(ctx);
   const body = new Uint8Array([0, 255, 1, 254]);
   const id = await client.send({ body, priority: 2 });
@@ -39,7 +40,7 @@ eachDriver("The client sends, receives and deletes like a local queue", async (c
   assert.equal((await queue.stats()).total, 0);
 });
 
-eachDriver("The client's delays are milliseconds, as the queue's are", async (ctx) => {
+eachEngine("The client's delays are milliseconds, as the queue's are", async (ctx) => {
   const { client } = setUp(ctx);
   await client.send({ body: "later", delay: 1500 });
   ctx.clock.advance(1499);
@@ -54,7 +55,7 @@ eachDriver("The client's delays are milliseconds, as the queue's are", async (ct
   assert.equal((await client.receive())?.received, 2);
 });
 
-eachDriver("The client's fenced extend and delete return false for a stale delivery", async (
+eachEngine("The client's fenced extend and delete return false for a stale delivery", async (
   ctx,
 ) => {
   const { client } = setUp(ctx);
@@ -69,7 +70,7 @@ eachDriver("The client's fenced extend and delete return false for a stale deliv
   assert.equal(await client.delete(b.id), false, "a bare id that is gone reports false");
 });
 
-eachDriver("The client's batch operations answer per entry", async (ctx) => {
+eachEngine("The client's batch operations answer per entry", async (ctx) => {
   const { client } = setUp(ctx);
   assert.deepEqual(await client.sendBatch([]), []);
   const ids = await client.sendBatch([{ body: "a" }, { body: "b" }, { body: "c" }]);
@@ -81,7 +82,7 @@ eachDriver("The client's batch operations answer per entry", async (ctx) => {
   assert.deepEqual(await client.receiveBatch(5), []);
 });
 
-eachDriver("The client's receiveAndWait gets a message sent while it waits", async (ctx) => {
+eachEngine("The client's receiveAndWait gets a message sent while it waits", async (ctx) => {
   const { queue, client } = setUp(ctx);
   const waiting = client.receiveAndWait({ signal: AbortSignal.timeout(10_000) });
   await sleep(20);
@@ -93,7 +94,7 @@ eachDriver("The client's receiveAndWait gets a message sent while it waits", asy
   assert.equal((await batch).length, 2);
 });
 
-eachDriver("The client's receiveAndWait rejects with the signal's reason and hides nothing", async (
+eachEngine("The client's receiveAndWait rejects with the signal's reason and hides nothing", async (
   ctx,
 ) => {
   const { queue, client } = setUp(ctx);
@@ -106,14 +107,8 @@ eachDriver("The client's receiveAndWait rejects with the signal's reason and hid
   assert.equal((await queue.receive())?.received, 1);
 });
 
-eachDriver("The client reads stats, peeks, and manages dead messages", async (ctx) => {
-  const queue = new Queue({
-    db: ctx.db,
-    name: "q",
-    maxReceive: 1,
-    timeout: 10,
-    clock: ctx.clock.fn,
-  });
+eachEngine("The client reads stats, peeks, and manages dead messages", async (ctx) => {
+  const queue = ctx.queue({ name: "q", maxReceive: 1, timeout: 10 });
   const client = createClient("http://queue.test/", { fetch: createHandler(queue) });
   await client.sendBatch([{ body: "a" }, { body: "b" }, { body: "c", delay: 60_000 }]);
   ctx.clock.advance(5);
@@ -141,7 +136,7 @@ eachDriver("The client reads stats, peeks, and manages dead messages", async (ct
   assert.equal(await client.purge(), 2);
 });
 
-eachDriver("The client surfaces the server's error answers with their status and message", async (
+eachEngine("The client surfaces the server's error answers with their status and message", async (
   ctx,
 ) => {
   const { client } = setUp(ctx, {
@@ -156,7 +151,7 @@ eachDriver("The client surfaces the server's error answers with their status and
     return true;
   });
   const allowed = createClient("http://queue.test/", {
-    fetch: createHandler(new Queue({ db: ctx.db, name: "q" }), { maxBodySize: 3 }),
+    fetch: createHandler(ctx.queue({ name: "q" }), { maxBodySize: 3 }),
     headers: { authorization: "Bearer ok" },
   });
   await assert.rejects(allowed.send({ body: "four" }), { name: "HttpError", status: 413 });
@@ -174,9 +169,9 @@ test("The client reports an unreachable server as a NETWORK error", async () => 
   });
 });
 
-eachDriver("The client refuses misuse before sending anything", async (ctx) => {
+eachEngine("The client refuses misuse before sending anything", async (ctx) => {
   let requests = 0;
-  const handler = createHandler(new Queue({ db: ctx.db, name: "q" }));
+  const handler = createHandler(ctx.queue({ name: "q" }));
   const client = createClient("http://queue.test/", {
     fetch: (request) => {
       requests++;

@@ -358,20 +358,21 @@ test("the fixture holds every class of input, with documented deviations only", 
 test("every fixture row gets goqite's status and effect from qite's server over TCP", async () => {
   const dir = tempDir();
   const server = await serve({ db: join(dir, "wire.db"), port: 0 });
+  const db = server.db as Database; // a SQLite file
   const failures: string[] = [];
   const refusedByRuntime: string[] = [];
   try {
     for (const [i, c] of cases.entries()) {
       const queue = `w${i}`;
       const path = `/queues/${queue}${c.target === "/" ? "" : c.target}`;
-      seed(server.db, queue, c);
-      const before = snapshot(server.db, queue);
+      seed(db, queue, c);
+      const before = snapshot(db, queue);
       const t0 = Date.now();
       const reply = needsRawTcp(c)
         ? await rawRequest(server.port, c, path)
         : await viaFetch(`${server.url}${path}`, c);
       const t1 = Date.now();
-      const after = snapshot(server.db, queue);
+      const after = snapshot(db, queue);
       if (
         c.deviation === "method" && detectRuntime() !== "deno" &&
         (Number.isNaN(reply.status) || reply.status === 400) &&
@@ -380,7 +381,7 @@ test("every fixture row gets goqite's status and effect from qite's server over 
         // Node's server answers 400 to a method it does not know (and Request refuses TRACE),
         // Bun's closes the connection: the request never reaches qite.
         refusedByRuntime.push(c.method);
-        server.db.exec("delete from goqite");
+        db.exec("delete from goqite");
         continue;
       }
       const problem = checkReply(c, reply) ??
@@ -390,7 +391,7 @@ test("every fixture row gets goqite's status and effect from qite's server over 
           ? undefined
           : checkEffect(c, null, before, after, t0, t1));
       if (problem !== undefined) failures.push(`${c.name}: ${problem}`);
-      server.db.exec("delete from goqite");
+      db.exec("delete from goqite");
     }
   } finally {
     await server.close();
@@ -603,7 +604,7 @@ test("qite's client sends delays and priorities of goqite's whole range", async 
     const client = createClient(`${server.url}/queues/range`);
     const id = await client.send({ body: "x", priority: 2n ** 63n - 1n, delay: 9_223_372_036_854 });
     assert.equal(typeof id, "string");
-    const row = server.db.prepare(
+    const row = (server.db as Database).prepare(
       "select cast(priority as text) as p, timeout, created from goqite where id = ?",
     ).get(id!);
     assert.equal(row?.p, "9223372036854775807");
