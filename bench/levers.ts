@@ -49,7 +49,7 @@ const LEVERS: readonly Lever[] = [
   {
     workload: "batch-raw",
     change: "without qite's two indexes",
-    tweak: (store): void => store.db.exec("drop index qite_fresh_idx; drop index qite_other_idx"),
+    tweak: (store): void => store.db.exec("drop index qite_ready_idx; drop index qite_waiting_idx"),
   },
   { workload: "runner", change: "none" },
   { workload: "runner", change: "prefetch 500 (default 100)", prefetch: 500 },

@@ -26,6 +26,8 @@ const STEPS = 60;
 interface Modelled {
   received: number;
   visibleAt: number;
+  /** Its `created` time: releases and redrives move it strictly forward. */
+  created: number;
   /** The delivery that holds it, or 0 for none. */
   holder: number;
   alive: boolean;
@@ -54,13 +56,21 @@ eachEngine(
         m.alive && m.received < MAX_RECEIVE && m.visibleAt <= clock.now;
       const dead = (m: Modelled): boolean =>
         m.alive && m.received >= MAX_RECEIVE && m.visibleAt <= clock.now;
+      /** Now, or just past `created` if that is now: a bump, as releases and redrives make. */
+      const bumped = (m: Modelled): number => clock.now > m.created ? clock.now : m.created + 1;
       const holds = (receipt: Message): boolean => {
         const m = model.get(receipt.id)!;
         return m.alive && m.holder === deliveries.get(receipt);
       };
       const send = async (): Promise<void> => {
         const id = await first.send({ body: "x" });
-        model.set(id!, { received: 0, visibleAt: clock.now, holder: 0, alive: true });
+        model.set(id!, {
+          received: 0,
+          visibleAt: clock.now,
+          created: clock.now,
+          holder: 0,
+          alive: true,
+        });
         log.push("send");
       };
       await send();
@@ -112,7 +122,7 @@ eachEngine(
           const expected = [...model.values()].filter(dead);
           assert.equal(await queue.redrive(), expected.length, `redrive count: ${where()}`);
           for (const m of expected) {
-            Object.assign(m, { received: 0, visibleAt: clock.now, holder: 0 });
+            Object.assign(m, { received: 0, visibleAt: clock.now, created: bumped(m), holder: 0 });
           }
         } else if (op === "delete-id") {
           const id = pick([...model.keys()]);
@@ -136,15 +146,18 @@ eachEngine(
               Object.assign(m, {
                 received: m.received - 1,
                 visibleAt: clock.now + delay,
+                created: bumped(m),
                 holder: 0,
               });
             }
           } else {
             assert.equal(await queue.bury(receipt), expected, `bury: ${where()}`);
             if (expected) {
+              // Dead now, or 1 ms after its created time if that is now (it stays out of the
+              // index of ready messages).
               Object.assign(m, {
                 received: Math.max(m.received + 1, MAX_RECEIVE),
-                visibleAt: clock.now,
+                visibleAt: bumped(m),
                 holder: 0,
               });
             }

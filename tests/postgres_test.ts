@@ -146,8 +146,8 @@ eachClient("setup() creates goqite's table, trigger and index, and qite's indexe
     assert.deepEqual(await objects(db, db.schema), [
       "index goqite_pkey",
       "index goqite_queue_priority_created_idx",
-      "index qite_fresh_idx",
-      "index qite_other_idx",
+      "index qite_ready_idx",
+      "index qite_waiting_idx",
       "trigger goqite_updated_timestamp",
     ]);
     // And setup() on goqite's table adds qite's indexes without touching the rest.

@@ -11,7 +11,7 @@ import type { DeadPage, Message, MessageId, MessageInfo, QueueStats, Receipt } f
 import type { Outgoing, Target } from "../_input.ts";
 import { newId } from "../_time.ts";
 import type { PgRow, PgRunner, PgValue } from "./_client.ts";
-import { buildSql, MAX_LITERAL_LIMIT, type QueueSql } from "./_sql.ts";
+import { buildSql, MAX_LITERAL_LIMIT, PROMOTE_EVERY_MS, type QueueSql } from "./_sql.ts";
 import type { PgWake } from "./_wake.ts";
 
 /** A queue's settings, validated. */
@@ -120,6 +120,20 @@ export class PgOps {
     this.wake = wake;
   }
 
+  /** When this queue last promoted due messages (by its clock, or this machine's). */
+  #promotedAt = -Infinity;
+
+  /**
+   * At most every {@linkcode PROMOTE_EVERY_MS} ms, moves due messages into the ready index,
+   * where they join goqite's exact order (see the module doc of `_sql.ts`).
+   */
+  async #promote(runner: PgRunner): Promise<void> {
+    const now = this.settings.clock?.() ?? Date.now();
+    if (Math.abs(now - this.#promotedAt) < PROMOTE_EVERY_MS) return;
+    this.#promotedAt = now;
+    await runner.query(this.sql.promote, [this.#now(), this.settings.name]);
+  }
+
   /** The time to bind as `$1`: the test clock's, or null for the server's `now()`. */
   #now(): string | null {
     const clock = this.settings.clock;
@@ -213,6 +227,7 @@ export class PgOps {
 
   /** Receives up to `max` messages in one statement. */
   async receive(runner: PgRunner, max: number): Promise<Message[]> {
+    await this.#promote(runner);
     const literal = max <= MAX_LITERAL_LIMIT;
     const key = literal ? max : "$4";
     const text = this.#cached(this.#receiveText, key, () => this.sql.receive(key as number | "$4"));
@@ -227,6 +242,7 @@ export class PgOps {
     targets: readonly Target[],
     max: number,
   ): Promise<{ deleted: boolean[]; messages: Message[] }> {
+    await this.#promote(runner);
     const arrays = targetArrays(targets);
     if (arrays === undefined || targets.length === 0) {
       // Repeated ids: one by one, as in a transaction of separate deletes.

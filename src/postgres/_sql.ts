@@ -14,8 +14,10 @@
  *
  * Receiving: one statement at READ COMMITTED. Each branch of the candidates seeks one of qite's
  * partial indexes and locks what it reads with `for update skip locked`: the first `limit`
- * fresh messages (never received, never delayed) in goqite's order, and for each receive count
- * below `maxReceive` the `limit + 15` retries and delayed messages that became due earliest.
+ * ready messages (sent without a delay, or promoted once due) in goqite's order, and for each
+ * receive count below `maxReceive` the `limit + 15` retries and delayed messages not yet
+ * promoted that became due earliest. At most every 10 ms a receive first promotes up to 128 due
+ * messages (those due earliest) into the ready index, where they join goqite's exact order.
  * Rows another consumer has locked are skipped rather than waited for, and a row another
  * consumer changed after the statement began is checked again against the branch's conditions
  * before it is taken, so no message is handed out twice inside its timeout. Of what the branches
@@ -43,13 +45,21 @@ function ms(value: string): string {
   return `(${value}::float8 * interval '1 millisecond')`;
 }
 
-const NOT_FRESH = "not (received = 0 and timeout <= created)";
+/** The predicate of qite_waiting_idx: the visibility time is after `created`. */
+const WAITING = "timeout > created";
 
 /**
  * How many due retries (and due delayed messages) of each receive count a receive considers
  * beyond its limit: those due earliest. Fresh messages are always considered in exact order.
  */
 export const RETRY_WINDOW = 15;
+
+/**
+ * The most due messages one promotion moves into qite_ready_idx, and how often, at most, a
+ * queue promotes (in milliseconds, per queue object): see the SQLite engine's.
+ */
+export const PROMOTE_BATCH = 128;
+export const PROMOTE_EVERY_MS = 10;
 
 /** Receive counts up to this many get one index seek each; above it, one range scan. */
 export const MAX_SEEK_PARTITIONS = 32;
@@ -97,6 +107,12 @@ export interface QueueSql {
   readonly peekDelayed: string;
   /** Up to $3 in-flight messages, soonest visible first: $1 now, $2 queue. */
   readonly peekInFlight: string;
+  /**
+   * Moves up to {@linkcode PROMOTE_BATCH} due messages (those due earliest, skipping rows other
+   * consumers lock) from qite_waiting_idx into qite_ready_idx, by setting `timeout` back to
+   * `created`: $1 now, $2 queue.
+   */
+  readonly promote: string;
   /** Milliseconds until the next delayed or in-flight message is due: $1 now, $2 queue, $3 since (ms). */
   readonly nextDue: string;
   /** Extends targets: $1 now, $2 queue, $3 delay, $4 ids, $5 receive counts, $6 created (µs). */
@@ -149,15 +165,41 @@ function candidates(
   const window = /^\d+$/.test(limit) ? String(Number(limit) + RETRY_WINDOW) : `${limit} + 15`;
   const locking = lock ? " for update skip locked" : "";
   const skip = exclude === undefined ? "" : ` and id <> all(${exclude})`;
-  const due = (filter: string): string =>
-    `select id, priority, created from ${table}
-    where queue = $2::text and ${filter} and timeout <= ${NOW} and ${NOT_FRESH}${skip}
-    order by timeout limit ${window}${locking}`;
   const branches = [
     `select id, priority, created from ${table}
-    where queue = $2::text and received = 0 and timeout <= created and timeout <= ${NOW}${skip}
+    where queue = $2::text and timeout <= created and timeout <= ${NOW}
+      and received < ${maxReceive}${skip}
     order by priority desc, created limit ${limit}${locking}`,
   ];
+  branches.push(
+    ...dueBranches(table, maxReceive, window, "id, priority, created", locking, skip),
+  );
+  return branches.map((branch, i) => `c${i} as (\n    ${branch})`);
+}
+
+/** How many {@linkcode dueBranches} a queue's statements have. */
+function dueBranchCount(maxReceive: number): number {
+  return Math.min(maxReceive, MAX_SEEK_PARTITIONS) + (maxReceive > MAX_SEEK_PARTITIONS ? 1 : 0);
+}
+
+/**
+ * For each receive count below `maxReceive`, the `window` messages waiting in qite_waiting_idx
+ * that became due earliest, as `columns`: one seek per receive count (one range for the counts
+ * from {@linkcode MAX_SEEK_PARTITIONS} on).
+ */
+function dueBranches(
+  table: string,
+  maxReceive: number,
+  window: string,
+  columns: string,
+  locking: string,
+  skip = "",
+): string[] {
+  const due = (filter: string): string =>
+    `select ${columns} from ${table}
+    where queue = $2::text and ${filter} and timeout <= ${NOW} and ${WAITING}${skip}
+    order by timeout limit ${window}${locking}`;
+  const branches: string[] = [];
   const seeks = Math.min(maxReceive, MAX_SEEK_PARTITIONS);
   for (let received = 0; received < seeks; received++) {
     branches.push(due(`received = ${received}`));
@@ -165,7 +207,7 @@ function candidates(
   if (maxReceive > MAX_SEEK_PARTITIONS) {
     branches.push(due(`received >= ${MAX_SEEK_PARTITIONS} and received < ${maxReceive}`));
   }
-  return branches.map((branch, i) => `c${i} as (\n    ${branch})`);
+  return branches;
 }
 
 /** The first `limit` candidates in goqite's order, as CTE `picked`. */
@@ -208,13 +250,12 @@ function payload(origin: string, count: string): string {
  */
 export function buildSql(table: string, maxReceive: number): QueueSql {
   const dead =
-    `queue = $2::text and received >= ${maxReceive} and timeout <= ${NOW} and ${NOT_FRESH}`;
+    `queue = $2::text and received >= ${maxReceive} and timeout <= ${NOW} and ${WAITING}`;
   const bumped = `greatest(${NOW}, created + interval '1 microsecond')`;
   const infoColumns = `${messageColumns("")}, ${millis("created")} as created_ms, ${
     millis("timeout")
   } as timeout_ms`;
-  const branchCount = Math.min(maxReceive, MAX_SEEK_PARTITIONS) + 1 +
-    (maxReceive > MAX_SEEK_PARTITIONS ? 1 : 0);
+  const branchCount = 1 + dueBranchCount(maxReceive);
   const nowRow = `(select ${millis(NOW)} as now_ms) n`;
   return {
     sendOne: `with ins as (
@@ -256,11 +297,28 @@ select ${messageColumns("g")}, ${millis("g.created")} as created_ms, ${
       } as timeout_ms
 from ${table} g join picked using (id)
 order by g.priority desc, g.created, g.id`,
+    promote: `with ${
+      dueBranches(
+        table,
+        maxReceive,
+        String(PROMOTE_BATCH),
+        "id, timeout",
+        " for update skip locked",
+      )
+        .map((branch, i) => `d${i} as (\n    ${branch})`).join(",\n")
+    },
+due as (select id from (${
+      Array.from(
+        { length: dueBranchCount(maxReceive) },
+        (_, i) => `select * from d${i}`,
+      ).join(" union all ")
+    }) d order by timeout limit ${PROMOTE_BATCH})
+update ${table} g set timeout = g.created from due where g.id = due.id`,
     peekDelayed: `select ${infoColumns} from ${table}
-where queue = $2::text and received = 0 and timeout > ${NOW} and ${NOT_FRESH}
+where queue = $2::text and received = 0 and timeout > ${NOW} and ${WAITING}
 order by timeout, id limit $3::int4`,
     peekInFlight: `select ${infoColumns} from ${table}
-where queue = $2::text and received > 0 and timeout > ${NOW} and ${NOT_FRESH}
+where queue = $2::text and received > 0 and timeout > ${NOW} and ${WAITING}
 order by timeout, id limit $3::int4`,
     nextDue: `select ${
       millis(`least(${
@@ -268,12 +326,12 @@ order by timeout, id limit $3::int4`,
           { length: Math.min(maxReceive, MAX_SEEK_PARTITIONS) },
           (_, received) =>
             `(select min(timeout) from ${table} where queue = $2::text and received = ${received}
-      and timeout > to_timestamp($3::float8 / 1000) and ${NOT_FRESH})`,
+      and timeout > to_timestamp($3::float8 / 1000) and ${WAITING})`,
         ).concat(
           maxReceive > MAX_SEEK_PARTITIONS
             ? [`(select min(timeout) from ${table} where queue = $2::text
       and received >= ${MAX_SEEK_PARTITIONS} and received < ${maxReceive}
-      and timeout > to_timestamp($3::float8 / 1000) and ${NOT_FRESH})`]
+      and timeout > to_timestamp($3::float8 / 1000) and ${WAITING})`]
             : [],
         ).join(",\n    ")
       }) - ${NOW}`)
@@ -316,7 +374,7 @@ select null, case when n > 0 then pg_notify($7::text, ${
         : `with ${update}\nselect ord from released`;
     },
     bury: `with u as (update ${table} set received = greatest(received + 1, ${maxReceive}),
-    timeout = ${NOW}
+    timeout = greatest(${NOW}, created + interval '1 microsecond')
   where queue = $2::text and id = $3::text and received = $4::int4
     and ${micros("created")} = $5::int8 returning 1)
 select count(*)::int4 as n from u`,

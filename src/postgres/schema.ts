@@ -33,31 +33,41 @@ export interface SetupOptions {
  * import assert from "node:assert/strict";
  *
  * assert.match(SCHEMA, /create table if not exists goqite/);
- * assert.match(SCHEMA, /qite_fresh_idx/);
+ * assert.match(SCHEMA, /qite_ready_idx/);
  * ```
  */
 export const SCHEMA: string = schemaSql(undefined);
 
 /**
- * qite's two extra indexes. They split the table so that receiving stays fast however many
- * messages are dead, delayed or in flight:
+ * qite's two extra indexes, as on SQLite (see the SQLite `QITE_INDEXES`). They split the table
+ * so that receiving stays fast however many messages are dead, delayed, in flight or due for a
+ * retry, and in goqite's order:
  *
- * - `qite_fresh_idx` holds the messages never received and never delayed, in goqite's order
- *   (priority, then age); its first entry is the next message.
- * - `qite_other_idx` holds every other message by receive count and visibility time, so the
- *   retries that are due are found by a short range seek, and dead messages are never read.
+ * - `qite_ready_idx` holds the messages whose visibility time is not after their `created`
+ *   time, in goqite's order (priority, then age): messages sent without a delay, and retries and
+ *   delayed messages once a receive has promoted them (by setting `timeout` back to
+ *   `created`, still in the past).
+ * - `qite_waiting_idx` holds every other message by receive count and visibility time, so the
+ *   due ones are found by a short range seek, and dead messages are never read by a receive.
  *
- * goqite ignores them; they cost a little on each write.
+ * goqite ignores them; they cost a little on each write. The first version of qite had
+ * `qite_fresh_idx` and `qite_other_idx` instead; `setup()` drops them.
  */
 export const QITE_INDEXES: string = indexSql(undefined);
 
 function indexSql(schema: string | undefined): string {
   const table = tableName(schema);
-  return `create index if not exists qite_fresh_idx on ${table} (queue, priority desc, created)
-  where received = 0 and timeout <= created;
+  const index = (name: string): string =>
+    schema === undefined ? name : `${quoteIdent(schema)}.${name}`;
+  return `create index if not exists qite_ready_idx on ${table} (queue, priority desc, created)
+  where timeout <= created;
 
-create index if not exists qite_other_idx on ${table} (queue, received, timeout)
-  where not (received = 0 and timeout <= created);
+create index if not exists qite_waiting_idx on ${table} (queue, received, timeout)
+  where timeout > created;
+
+drop index if exists ${index("qite_fresh_idx")};
+
+drop index if exists ${index("qite_other_idx")};
 `;
 }
 
