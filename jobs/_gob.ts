@@ -11,9 +11,11 @@
  * struct's fields are each a field-number delta and a value, in order, ending with a zero
  * delta; fields whose value is zero (an empty string or slice) are not sent.
  *
- * **Encoding** gives, byte for byte, what Go gives for goqite's struct in a program where it is
- * the first type gob sees (type id 65, as in goqite's runner): the 43-byte type definition, then
- * the value. An empty name or body is left out, as Go leaves it out.
+ * **Encoding** gives, byte for byte, what Go (1.21 and later; goqite needs 1.24) gives for
+ * goqite's struct in a program where it is the first type gob sees, as in goqite's runner
+ * (type id 64): the 42-byte type definition, then the value. An empty name or body is left out,
+ * as Go leaves it out. (Type ids belong to the Go process: a program that gob-encoded other
+ * types first writes another id; every id reads the same.)
  *
  * **Decoding** is strict and bounded: it reads a whole stream of type definitions followed by
  * exactly one value, and throws `SyntaxError` (saying what is wrong and at which byte) for
@@ -77,23 +79,25 @@ const MAX_TYPE_ID = 2 ** 31 - 1;
 const MAX_DEPTH = 64;
 
 /**
- * The type definition Go sends before the first value of goqite's struct, message and all:
- * 42 bytes follow; type id -65; a wireType whose field 2 (StructT) holds CommonType
- * {Name: "message", Id: 65} and the fields [{Name: "Name", Id: string (6)}, {Name: "Message",
- * Id: bytes (5)}]; then the zero deltas that close fieldType, structType and wireType.
+ * The type definition Go sends before the first value of goqite's struct, message and all, as
+ * Go 1.21 and later write it (goqite needs Go 1.24): 41 bytes follow; type id -64; a wireType
+ * whose field 2 (StructT) holds CommonType {Name: "message", Id: 64} and the fields
+ * [{Name: "Name", Id: string (6)}, {Name: "Message", Id: bytes (5)}]; then the zero deltas that
+ * close fieldType, structType and wireType. (Go 1.20 and older gave the first type id 65; the
+ * decoder reads any id.)
  */
 // deno-fmt-ignore
 const TYPE_DEFINITION = Uint8Array.of(
-  0x2a, 0xff, 0x81, // message length 42, type id -65
+  0x29, 0x7f, // message length 41, type id -64
   0x03, 0x01, 0x01, 0x07, ...ascii("message"), // StructT, CommonType, Name "message"
-  0x01, 0xff, 0x82, 0x00, // Id 65, end of CommonType
+  0x01, 0xff, 0x80, 0x00, // Id 64, end of CommonType
   0x01, 0x02, // Field: a slice of 2
   0x01, 0x04, ...ascii("Name"), 0x01, 0x0c, 0x00, // {Name "Name", Id 6}
   0x01, 0x07, ...ascii("Message"), 0x01, 0x0a, 0x00, // {Name "Message", Id 5}
   0x00, 0x00, // end of structType, end of wireType
 );
-/** The value's type id, 65, as a signed integer. */
-const VALUE_TYPE_ID = [0xff, 0x82];
+/** The value's type id, 64, as a signed integer. */
+const VALUE_TYPE_ID = [0xff, 0x80];
 
 function ascii(text: string): number[] {
   return Array.from(text, (char) => char.charCodeAt(0));

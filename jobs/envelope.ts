@@ -67,10 +67,10 @@ const LEGACY_VERSION = 1;
  * import assert from "node:assert/strict";
  *
  * const bytes = encodeJob("greet", "hi");
- * // Go's gob: a 43-byte type definition, then the value: type 65, Name "greet", Message "hi".
- * assert.equal(bytes.length, 58);
- * assert.deepEqual([...bytes.subarray(43)], [
- *   0x0e, 0xff, 0x82, 0x01, 0x05, ...new TextEncoder().encode("greet"),
+ * // Go's gob: a 42-byte type definition, then the value: type 64, Name "greet", Message "hi".
+ * assert.equal(bytes.length, 57);
+ * assert.deepEqual([...bytes.subarray(42)], [
+ *   0x0e, 0xff, 0x80, 0x01, 0x05, ...new TextEncoder().encode("greet"),
  *   0x01, 0x02, ...new TextEncoder().encode("hi"), 0x00,
  * ]);
  * const job = decodeJob(bytes);
