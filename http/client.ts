@@ -95,10 +95,14 @@ export interface ClientOptions {
  * `received` count is 1 and its `priority` 0 (goqite does not tell them). `receiveBatch` and
  * `receiveBatchAndWait` get at most one message at a time, and a message's `delivery` is empty
  * (goqite has no receipts: `extend` and `delete` given it act on the bare id). Every other
- * method (the batches, `deleteAndReceive`, `release`, `bury`, stats, peek, the dead-message
- * methods, `purge`; and so the job runner) needs a qite server: against goqite they throw an
- * {@linkcode HttpError} that says so, without touching the queue (the GET routes send
- * `timeout=qite-only`, which goqite refuses before it receives).
+ * method (the batches, `deleteAndReceive`, stats, peek, the dead-message methods, `purge`;
+ * and so the job runner, whose `start()` rejects) needs a qite server: against goqite they
+ * throw an {@linkcode HttpError} that says so, without touching the queue (the GET routes send
+ * `timeout=qite-only`, which goqite refuses before it receives); `release` and `bury`, given a
+ * message from goqite, reject with a `QueueError` of code `UNSUPPORTED` before any request.
+ *
+ * `extend(target, 0)` is sent as 1 ns (goqite's wire refuses a delay of 0), which a qite server
+ * rounds up to 1 ms.
  */
 export interface QueueClient extends QueueLike {
   /** The queue's URL. */
@@ -283,7 +287,7 @@ class Client implements QueueClient {
   async extend(target: MessageId | Receipt, delay: number): Promise<boolean> {
     const parsed = toTarget("extend message", target);
     checkDuration("extend message", "delay", delay);
-    const wire = { ...targetWire(parsed), Delay: nanoseconds(delay) };
+    const wire = { ...targetWire(parsed), Delay: wireDelay(delay) };
     return applied(await this.#request("PUT", "", { Message: wire }, [409]));
   }
 
@@ -291,7 +295,7 @@ class Client implements QueueClient {
     const parsed = parseList("extend messages", "targets", targets, toTarget);
     checkDuration("extend messages", "delay", delay);
     if (parsed.length === 0) return [];
-    const Messages = parsed.map((target) => ({ ...targetWire(target), Delay: nanoseconds(delay) }));
+    const Messages = parsed.map((target) => ({ ...targetWire(target), Delay: wireDelay(delay) }));
     const response = await this.#qite("extendBatch", "PUT", "", { Messages });
     return (await this.#json(response, "Results", "extendBatch")).Results as boolean[];
   }
@@ -308,10 +312,12 @@ class Client implements QueueClient {
   }
 
   async release(receipt: Receipt, delay = 0): Promise<boolean> {
+    this.#needsDelivery("release", [receipt]);
     return (await this.releaseBatch([toReceipt("release message", receipt)], delay))[0]!;
   }
 
   async releaseBatch(receipts: readonly Receipt[], delay = 0): Promise<boolean[]> {
+    this.#needsDelivery("releaseBatch", receipts);
     const parsed = parseList("release messages", "receipts", receipts, toReceipt);
     checkDuration("release messages", "delay", delay);
     if (parsed.length === 0) return [];
@@ -321,6 +327,7 @@ class Client implements QueueClient {
   }
 
   async bury(receipt: Receipt): Promise<boolean> {
+    this.#needsDelivery("bury", [receipt]);
     const Message = targetWire(toReceipt("bury message", receipt));
     const response = await this.#qite("bury", "POST", "/bury", { Message });
     return ((await this.#json(response, "Results", "bury")).Results as [boolean])[0];
@@ -501,7 +508,33 @@ class Client implements QueueClient {
           `${error.serverMessage} (${method} needs a qite server; this one answered as goqite's handler does)`,
         );
       }
+      if (error instanceof HttpError && (error.status === 404 || error.status === 405)) {
+        // goqite's handler mounted on an exact path: its router knows no sub-path or method.
+        throw new HttpError(
+          error.status,
+          `${error.serverMessage} (${method} needs a qite server at ${this.url})`,
+        );
+      }
       throw error;
+    }
+  }
+
+  /**
+   * A message from a server that gives no delivery token (goqite's) cannot be released or
+   * buried: only a qite server can do that, and it gave none.
+   */
+  #needsDelivery(method: string, receipts: readonly unknown[]): void {
+    if (!Array.isArray(receipts)) return; // misuse: the argument checks say what is wrong
+    const bare = receipts.some((receipt) =>
+      typeof receipt === "object" && receipt !== null &&
+      (receipt as Partial<Receipt>).delivery === ""
+    );
+    if (bare) {
+      throw new QueueError(
+        "UNSUPPORTED",
+        `Cannot ${method} as it needs a qite server: ${this.url} gave no delivery token ` +
+          "(goqite's handler gives none)",
+      );
     }
   }
 
@@ -600,6 +633,15 @@ function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
     const timer = setTimeout(done, ms);
     signal?.addEventListener("abort", done, { once: true });
   });
+}
+
+/**
+ * An extension's delay on the wire: goqite's PUT refuses a delay of 0, so 0 ms is sent as 1 ns,
+ * which a qite server rounds up to 1 ms: visible again at once, as the local queue's `extend`
+ * with 0 makes it.
+ */
+function wireDelay(ms: number): number | bigint {
+  return ms === 0 ? 1 : nanoseconds(ms);
 }
 
 function toWire([body, delay, priority]: Outgoing): Json {

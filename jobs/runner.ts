@@ -431,7 +431,10 @@ export class Runner {
    * @param options The stop signal.
    * @returns A promise that resolves once stopped.
    * @throws {TypeError} If the runner is already running.
-   * @throws {QueueError} If the queue is closed while running (after the shutdown above).
+   * @throws {QueueError} If the queue is closed while running, or cannot serve the runner (an
+   * HTTP client whose server refuses its requests with a 4xx, such as goqite's handler, which
+   * has no batch routes), after the shutdown above. Other failures to receive are logged and
+   * tried again.
    */
   async start(options: StartOptions = {}): Promise<void> {
     if (this.#run !== undefined) {
@@ -556,7 +559,7 @@ export class Runner {
         }
       } catch (error) {
         if (stop.aborted) break;
-        if (error instanceof QueueError && error.code === "CLOSED") return error;
+        if (isFatal(error)) return error;
         this.#log("Cannot receive jobs", { queue: this.#queue.name, error: describe(error) });
         await sleep(this.#pollInterval, stop);
         continue;
@@ -788,6 +791,19 @@ export class Runner {
   #log(message: string, fields: Record<string, unknown>): void {
     log(this.#logger, message, fields);
   }
+}
+
+/**
+ * Whether a receive's failure ends the runner instead of being tried again: the queue is closed,
+ * cannot do what the runner needs (`UNSUPPORTED`: an HTTP client of goqite's handler), or its
+ * server refused the request itself (a 4xx other than 408 and 429: not found, not authorized).
+ */
+function isFatal(error: unknown): boolean {
+  if (!(error instanceof QueueError)) return false;
+  if (error.code === "CLOSED" || error.code === "UNSUPPORTED") return true;
+  const status = (error as { status?: unknown }).status;
+  return error.code === "HTTP" && typeof status === "number" && status >= 400 && status < 500 &&
+    status !== 408 && status !== 429;
 }
 
 function defaultLimit(): number {

@@ -15,6 +15,7 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { type Database, type Message, Queue, type ReceiveAndWaitOptions } from "../mod.ts";
 import { createClient, createHandler, type Handler, HttpError, serve } from "../http/mod.ts";
+import { encodeJob, Runner } from "../jobs/mod.ts";
 import { pollWindow } from "../http/handler.ts";
 import { WireError } from "../http/_wire.ts";
 import { listen } from "../src/runtime/serve.ts";
@@ -596,6 +597,38 @@ eachDriver(
     }
   },
 );
+
+eachDriver(
+  "Against goqite, release and bury reject with UNSUPPORTED, extend(…, 0) is accepted, and a " +
+    "runner stops with the server's refusal instead of looping",
+  async ({ db }) => {
+    const server = await goqiteServer(db);
+    try {
+      const client = createClient(server.url);
+      await client.send({ body: createJobBody() });
+      const message = (await client.receive())!;
+      assert.equal(message.delivery, "");
+      for (const call of [() => client.release(message), () => client.bury(message)]) {
+        await assert.rejects(call(), { name: "QueueError", code: "UNSUPPORTED" });
+      }
+      assert.equal(await client.extend(message, 0), true, "sent as 1 ns, which goqite takes");
+      const runner = new Runner({ queue: client, pollInterval: 10 });
+      runner.register("greet", () => {});
+      await assert.rejects(runner.start(), (error: unknown) => {
+        assert.ok(error instanceof HttpError);
+        assert.match(error.message, /needs a qite server/);
+        return true;
+      });
+    } finally {
+      await server.close();
+    }
+  },
+);
+
+/** A job's body, in goqite's format. */
+function createJobBody(): Uint8Array {
+  return encodeJob("greet", "hi");
+}
 
 test("qite's client sends delays and priorities of goqite's whole range", async () => {
   const dir = tempDir();
