@@ -35,7 +35,7 @@ function docFiles(): string[] {
       else if (entry.name.endsWith(".ts")) files.push(path);
     }
   };
-  for (const dir of ["src", "jobs", "http"]) {
+  for (const dir of ["src", "jobs", "http", "postgres"]) {
     try {
       walk(dir);
     } catch (error) {

@@ -187,3 +187,18 @@ eachDriver(
     }
   },
 );
+
+eachEngine("Queue.deleteAndReceive() never hands out a message it deletes", async (
+  { queue, clock },
+) => {
+  const q = queue({ name: "q", timeout: 100 });
+  await q.sendBatch([{ body: "a" }, { body: "b" }]);
+  const first = await q.receiveBatch(2);
+  clock.advance(100); // both leases ran out: both are visible again
+  const { deleted, messages } = await q.deleteAndReceive([first[0]!], 10);
+  assert.deepEqual(deleted, [true]);
+  assert.deepEqual(messages.map((m) => text(m.body)), ["b"]);
+  const again = await q.deleteAndReceive([messages[0]!, messages[0]!.id, "m_gone"], 10);
+  assert.deepEqual(again.deleted, [true, false, false], "an id given twice is deleted once");
+  assert.deepEqual(again.messages, []);
+});

@@ -164,7 +164,8 @@ function candidates(
 ): string[] {
   const window = /^\d+$/.test(limit) ? String(Number(limit) + RETRY_WINDOW) : `${limit} + 15`;
   const locking = lock ? " for update skip locked" : "";
-  const skip = exclude === undefined ? "" : ` and id <> all(${exclude})`;
+  // A hashed subplan: a lookup per row, however many ids.
+  const skip = exclude === undefined ? "" : ` and id not in (select unnest(${exclude}))`;
   const branches = [
     `select id, priority, created from ${table}
     where queue = $2::text and timeout <= created and timeout <= ${NOW}
@@ -221,7 +222,7 @@ function picked(count: number, limit: string): string {
 /** Takes the picked messages: a new lease and one more receive each. */
 function take(table: string): string {
   return `taken as (update ${table} g set timeout = ${NOW} + ${ms("$3")}, received = g.received + 1
-    from picked where g.id = picked.id
+    where g.id = any(array(select id from picked))
     returning ${messageColumns("g")})`;
 }
 
@@ -231,10 +232,16 @@ function targets(ids: string, received: string, created: string): string {
     "as t(id, received, created_us, ord)";
 }
 
-/** A target's condition on row `g`: the id, and for a receipt its delivery. */
-const TARGET_MATCH = `g.id = t.id and (t.received is null or (g.received = t.received and ${
-  micros("g.created")
-} = t.created_us))`;
+/**
+ * A target's condition on row `g`: the id, and for a receipt its delivery. `ids` repeats the
+ * ids as an array, so that the rows are found by the primary key (without it the planner, which
+ * cannot see how many targets there are, may scan the table).
+ */
+function targetMatch(ids: string): string {
+  return `g.id = any(${ids}::text[]) and g.id = t.id and (t.received is null or (g.received = t.received and ${
+    micros("g.created")
+  } = t.created_us))`;
+}
 
 /** A notification's payload: the origin, the count of messages made visible, the queue. */
 function payload(origin: string, count: string): string {
@@ -281,7 +288,7 @@ ${take(table)}
 select t.*, n.now_ms from ${nowRow} left join taken t on true`,
     deleteAndReceive: (limit) =>
       `with deleted as (delete from ${table} g using ${targets("$4", "$5", "$6")}
-    where g.queue = $2::text and ${TARGET_MATCH}
+    where g.queue = $2::text and ${targetMatch("$4")}
     returning t.ord::int4 as ord),
 ${candidates(table, maxReceive, String(limit), true, "$4::text[]").join(",\n")},
 ${picked(branchCount, String(limit))},
@@ -338,10 +345,10 @@ order by timeout, id limit $3::int4`,
     } as due`,
     extend: `update ${table} g set timeout = ${NOW} + ${ms("$3")}
 from ${targets("$4", "$5", "$6")}
-where g.queue = $2::text and ${TARGET_MATCH}
+where g.queue = $2::text and ${targetMatch("$4")}
 returning t.ord::int4 as ord`,
     delete: `delete from ${table} g using ${targets("$2", "$3", "$4")}
-where g.queue = $1::text and ${TARGET_MATCH}
+where g.queue = $1::text and ${targetMatch("$2")}
 returning t.ord::int4 as ord`,
     extendOne: `with u as (update ${table} set timeout = ${NOW} + ${ms("$3")}
   where queue = $2::text and id = $4::text returning 1)
@@ -361,7 +368,8 @@ select count(*)::int4 as n from d`,
       const update = `released as (update ${table} g set received = g.received - 1,
     created = greatest(${NOW}, g.created + interval '1 microsecond'), timeout = ${NOW} + ${ms("$3")}
   from ${targets("$4", "$5", "$6")}
-  where g.queue = $2::text and ${TARGET_MATCH} and t.received is not null and g.received > 0
+  where g.queue = $2::text and ${targetMatch("$4")} and t.received is not null
+    and g.received > 0
   returning t.ord::int4 as ord)`;
       return notify
         ? `with ${update},

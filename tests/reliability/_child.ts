@@ -17,7 +17,8 @@ export interface OpenedQueue {
 /**
  * Opens the queue the arguments name: `--db` a SQLite file, or a `postgres://` URL with
  * `--schema` and `--client` (`Bun.sql` or `postgres.js`); the client's connections carry the
- * child's `--id` as their application name, so the harness can find and end them.
+ * schema and the child's `--id` as their application name (`qite-rel-{schema}-{id}`), so the
+ * harness can find and end them, and only them.
  */
 export async function openQueue(
   a: Record<string, string>,
@@ -35,7 +36,7 @@ export async function openQueue(
       },
     };
   }
-  const application = `qite-rel-${a.id}`;
+  const application = `qite-rel-${a.schema}-${a.id}`;
   let sql: object;
   let end: () => Promise<void>;
   if (a.client === "Bun.sql") {
@@ -52,6 +53,9 @@ export async function openQueue(
     const postgres = (await import("postgres")).default;
     const client = postgres(a.db!, {
       max: 2,
+      // A connection attempt that hangs (the server busy ending connections) fails in 5 s, and
+      // qite retries it, rather than after postgres.js's 30 s.
+      connect_timeout: 5,
       onnotice: () => {},
       // postgres.js 3.4 leaves a rejection unhandled (which ends the process) when the server
       // ends a connection while it fetches array types right after connecting; qite needs none.
@@ -61,7 +65,13 @@ export async function openQueue(
     sql = client;
     end = () => client.end({ timeout: 5 });
   }
-  const queue = new PostgresQueue({ sql, schema: a.schema!, name: a.name!, ...settings });
+  const queue = new PostgresQueue({
+    sql,
+    schema: a.schema!,
+    name: a.name!,
+    ...settings,
+    ...(a["retry-timeout"] === undefined ? {} : { retryTimeout: Number(a["retry-timeout"]) }),
+  });
   return {
     queue,
     close: async () => {

@@ -512,9 +512,17 @@ function percentile(values: number[], q: number): number {
 }
 
 /**
+ * How long the children retry an operation whose connection was lost, in ms. The server ends
+ * every connection about once a second here, and postgres.js on Bun takes seconds to reconnect
+ * after that (Bun.sql, and postgres.js on Deno and Node, take milliseconds), so the default of
+ * 5 s is too short for this much churn.
+ */
+const RETRY_TIMEOUT = 30_000;
+
+/**
  * PostgreSQL: 8 producers and 8 consumers of Deno, Bun (Bun.sql and postgres.js) and Node on
- * one table; consumers killed with kill -9 and replaced; and every few hundred milliseconds the
- * server ends every connection of every child (pg_terminate_backend), listening ones included.
+ * one table; consumers killed with kill -9 and replaced; and about every second the server ends
+ * every connection of every child (pg_terminate_backend), listening ones included.
  * Operations must retry, nothing may be lost or handed out twice inside its timeout, and
  * wake-ups must resume (consumers poll only every 2 s, so the latency from send to receive
  * shows whether notifications still arrive).
@@ -523,6 +531,8 @@ async function postgresScenario(): Promise<Result> {
   return await withDir(async (dir) => {
     const schema = `qite_rel_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
     const admin = postgresJs(PG_URL, { max: 2, onnotice: () => {} });
+    let children: Child[] = [];
+    let producerChildren: Child[] = [];
     try {
       await setupPostgres(admin, { schema });
       const rowsLeft = async (): Promise<number> =>
@@ -547,10 +557,12 @@ async function postgresScenario(): Promise<Result> {
         timeout: String(timeout),
         work: "10",
         interval: "2000",
+        "retry-timeout": String(RETRY_TIMEOUT),
       });
       const started = performance.now();
       const live: Child[] = [];
       const all: Child[] = [];
+      children = all;
       for (let i = 0; i < consumers; i++) {
         const runtime = RUNTIMES[i % 3]!;
         const child = await spawn(runtime, "consumer.ts", consumerArgs(runtime, `c${serial++}`));
@@ -558,6 +570,7 @@ async function postgresScenario(): Promise<Result> {
         all.push(child);
       }
       const producing: Child[] = [];
+      producerChildren = producing;
       for (let i = 0; i < producers; i++) {
         const runtime = RUNTIMES[(i + 1) % 3]!;
         producing.push(
@@ -570,6 +583,7 @@ async function postgresScenario(): Promise<Result> {
             count: String(perProducer),
             out: `${dir}/p${i}.jsonl`,
             pause: "30",
+            "retry-timeout": String(RETRY_TIMEOUT),
           }),
         );
       }
@@ -578,12 +592,13 @@ async function postgresScenario(): Promise<Result> {
       let terminating = true;
       const terminator = (async () => {
         while (terminating) {
-          await sleep(400 + Math.floor(Math.random() * 300));
+          await sleep(800 + Math.floor(Math.random() * 500));
           const ended = await admin.unsafe(
             `select application_name as app, query ilike 'listen%' as listening,
                pg_terminate_backend(pid) as ok
              from pg_stat_activity
-             where application_name like 'qite-rel-%' and datname = current_database()`,
+             where application_name like $1 and datname = current_database()`,
+            [`qite-rel-${schema}-%`],
           );
           for (const row of ended) {
             const tally = terminated.get(row.app) ?? { listening: 0, other: 0 };
@@ -609,7 +624,13 @@ async function postgresScenario(): Promise<Result> {
         live.push(replacement);
         all.push(replacement);
       }
-      const statuses = await producersDone;
+      // A producer that hangs fails the scenario instead of holding up the suite.
+      const statuses = await Promise.race([
+        producersDone,
+        sleep(180_000).then(() => {
+          throw new Error("the producers did not finish within 180 s");
+        }),
+      ]);
       let left = await rowsLeft();
       for (const deadline = Date.now() + 120_000; left > 0 && Date.now() < deadline;) {
         await sleep(100);
@@ -645,9 +666,10 @@ async function postgresScenario(): Promise<Result> {
         t - sentAt.get(id)!
       );
       const consumersEnded = [...terminated].filter(([app, t]) =>
-        /^qite-rel-c/.test(app) && t.listening > 0
+        app.startsWith(`qite-rel-${schema}-c`) && t.listening > 0
       ).length;
-      const listeningEnded = [...terminated.values()].reduce((sum, t) => sum + t.listening, 0);
+      const listeningEnded = [...terminated.values()].reduce((sum, t) =>
+        sum + t.listening, 0);
       const otherEnded = [...terminated.values()].reduce((sum, t) => sum + t.other, 0);
       const notes = [...all, ...producing].filter((c) => c.stderr.trim() !== "").map((c) =>
         `${c.runtime}: ${c.stderr.trim().slice(0, 300)}`
@@ -662,6 +684,12 @@ async function postgresScenario(): Promise<Result> {
       );
       if (check.wrongPayload > 0) notes.push(`${check.wrongPayload} payloads differ`);
       if (exits > 0) notes.push(`${exits} children exited with an error`);
+      const errorTexts = new Set(
+        [...ids("p", producers), ...ids("c", serial)].flatMap((id) =>
+          readRecords(`${dir}/${id}.jsonl`).filter((r) => r.error).map((r) => String(r.error))
+        ),
+      );
+      for (const text of [...errorTexts].slice(0, 5)) notes.push(`error: ${text.slice(0, 200)}`);
       return {
         scenario: "postgres",
         ok: left === 0 && check.lost === 0 && check.duplicates === 0 && errors === 0 &&
@@ -683,6 +711,14 @@ async function postgresScenario(): Promise<Result> {
         notes,
       };
     } finally {
+      // Whatever happened, no child outlives the scenario.
+      for (const child of [...children, ...producerChildren]) {
+        try {
+          child.process.kill("SIGKILL");
+        } catch {
+          // it has exited
+        }
+      }
       await admin.unsafe(`drop schema if exists "${schema}" cascade`);
       await admin.end();
     }
