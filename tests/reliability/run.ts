@@ -587,7 +587,8 @@ async function postgresScenario(): Promise<Result> {
           }),
         );
       }
-      // The server ends every child's connections, again and again.
+      // The server ends every child's connections, every 1.5 to 2.5 s (every connection, the
+      // listening ones included, more than once in a run).
       const terminated = new Map<string, { listening: number; other: number }>();
       let terminating = true;
       const terminator = (async () => {
