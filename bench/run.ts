@@ -28,7 +28,7 @@ import { runtimeInfo } from "./_runtime.ts";
 import { type OpenDriver, type Settings, type StorageName, STORAGES } from "./_storage.ts";
 import { note, type Report, type Result } from "./_report.ts";
 import { figure, rate, table } from "./_table.ts";
-import { measure, ratio, type Sample } from "./_trial.ts";
+import { companionsOf, measure, ratio, type Sample } from "./_trial.ts";
 import { type Context, unitsOf, type Workload, WORKLOADS } from "./_workloads.ts";
 
 const { values } = parseArgs({
@@ -56,19 +56,25 @@ if (only && workloads.length !== only.length) throw new RangeError(`unknown work
 
 const runtime = runtimeInfo();
 
-/** A result's comparison: with its baseline, or, for wake-ups, the latency percentiles. */
+/**
+ * A result's comparison: with its baseline (the companion run by turns with it, or the baseline
+ * of its group), or, for wake-ups, the latency percentiles.
+ */
 function compared(
   workload: Workload,
   mine: readonly Sample[],
   samples: ReadonlyMap<Workload, Sample[]>,
+  companions: ReadonlyMap<Workload, Sample[]>,
 ): Partial<Result> {
   const versus = workload.versus;
-  const baseline = [...samples].find(([other]) => other.id === versus?.id)?.[1];
+  const baseline = companions.get(workload) ??
+    [...samples].find(([other]) => other.id === versus?.id)?.[1];
   if (versus !== undefined && baseline !== undefined) {
     const times = ratio(mine, baseline);
+    const baselinePerSecond = 1 / median(baseline.map((sample) => sample.seconds));
     return versus.as === "percent"
-      ? { versus: versus.id, percent: 100 / times }
-      : { versus: versus.id, times };
+      ? { versus: versus.id, percent: 100 / times, baselinePerSecond }
+      : { versus: versus.id, times, baselinePerSecond };
   }
   if (workload.unit === "cpu") return { cpu: median(mine.map((sample) => sample.latencies[0]!)) };
   if (workload.unit !== "wake-up") return {};
@@ -91,21 +97,35 @@ async function measureStorage(storage: StorageName): Promise<Result[]> {
     }
   }
   const samples = new Map<Workload, Sample[]>(chosen.map((workload) => [workload, []]));
+  // The samples of baselines from other groups, taken by turns with each workload compared.
+  const companions = new Map<Workload, Sample[]>();
   const settings = new Map<Workload, Settings>();
   for (let run = 1; run <= runs; run++) {
     for (const group of groups) {
-      console.error(`${storage}: run ${run}/${runs} ${group.map(({ id }) => id).join(", ")}`);
-      const measured = await measure(group.map((workload) => ({ workload, context })));
+      const extra = companionsOf(group, WORKLOADS);
+      const ids = [...group, ...extra].map(({ id }) => id).join(", ");
+      console.error(`${storage}: run ${run}/${runs} ${ids}`);
+      const measured = await measure(
+        [...group, ...extra].map((workload) => ({ workload, context })),
+      );
       group.forEach((workload, i) => {
         const [seen, sample] = measured[i]!;
         settings.set(workload, seen);
         samples.get(workload)!.push(sample);
+        const at = extra.findIndex((other) => other.id === workload.versus?.id);
+        if (at >= 0) {
+          companions.set(workload, [
+            ...companions.get(workload) ?? [],
+            measured[group.length + at]![1],
+          ]);
+        }
       });
     }
   }
   return chosen.map((workload): Result => {
     const mine = samples.get(workload)!;
     const secondsPerUnit = median(mine.map((sample) => sample.seconds));
+    const names = Object.keys(mine[0]?.counters ?? {});
     return {
       workload: workload.id,
       title: workload.title,
@@ -116,7 +136,12 @@ async function measureStorage(storage: StorageName): Promise<Result[]> {
       perSecond: 1 / secondsPerUnit,
       microsPerUnit: secondsPerUnit * 1e6,
       samples: mine.map((sample) => 1 / sample.seconds),
-      ...compared(workload, mine, samples),
+      ...compared(workload, mine, samples, companions),
+      ...names.length === 0 ? {} : {
+        perUnit: Object.fromEntries(
+          names.map((name) => [name, median(mine.map((sample) => sample.counters?.[name] ?? 0))]),
+        ),
+      },
       runtime: runtime.name,
       runtimeVersion: runtime.version,
       ...settings.get(workload)!,
