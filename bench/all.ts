@@ -14,6 +14,7 @@
 // deno-lint-ignore-file no-console
 
 import type { Report, Result } from "./_report.ts";
+import { keepTimings, readTimings } from "./_progress.ts";
 import { note } from "./_report.ts";
 import { rate, table } from "./_table.ts";
 
@@ -41,14 +42,20 @@ const json = passed.includes("--json");
 const options = passed.filter((arg) => arg !== "--json");
 const runtimes = named.length > 0 ? named : Object.keys(commands);
 
-/** Runs `run.ts --json` on one runtime; its progress goes to our standard error. */
-async function report(runtime: string): Promise<Report> {
+/**
+ * Runs `run.ts --json` on one runtime; its progress goes to our standard error, with which
+ * runtime this is and `later`, the estimate in seconds for the runtimes after it.
+ */
+async function report(runtime: string, index: number, later: number): Promise<Report> {
   const command = [...commands[runtime]!, ...options, "--json"];
   console.error(`\n=== ${runtime}: ${command.join(" ")}`);
   const { code, stdout } = await new Deno.Command(command[0]!, {
     args: command.slice(1),
     cwd: root,
-    env: { NO_COLOR: "1" },
+    env: {
+      NO_COLOR: "1",
+      QITE_BENCH_PROGRESS: `${runtime} ${index + 1}/${runtimes.length};later=${later}`,
+    },
     stdout: "piped",
     stderr: "inherit",
   }).output();
@@ -56,8 +63,27 @@ async function report(runtime: string): Promise<Report> {
   return JSON.parse(new TextDecoder().decode(stdout));
 }
 
+/** The key of a runtime's whole run with these options, for the progress estimates. */
+function timingKey(runtime: string): string {
+  return `all.ts ${runtime} ${options.join(" ")}`;
+}
+
 const reports: Report[] = saved === undefined ? [] : JSON.parse(Deno.readTextFileSync(saved));
-if (saved === undefined) { for (const runtime of runtimes) reports.push(await report(runtime)); }
+if (saved === undefined) {
+  // A runtime still to run is estimated by its last whole run with the same options, or else
+  // as long as the ones already run here (unknown, NaN, before the first).
+  const took: number[] = [];
+  for (const [index, runtime] of runtimes.entries()) {
+    const kept = readTimings();
+    const mean = took.reduce((a, b) => a + b, 0) / took.length;
+    const later = runtimes.slice(index + 1)
+      .reduce((sum, next) => sum + (kept[timingKey(next)] ?? mean), 0);
+    const started = performance.now();
+    reports.push(await report(runtime, index, later));
+    took.push((performance.now() - started) / 1000);
+    keepTimings({ [timingKey(runtime)]: took.at(-1)! });
+  }
+}
 
 if (json) {
   console.log(JSON.stringify(reports, null, 2));

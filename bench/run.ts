@@ -26,6 +26,7 @@ import { parseArgs } from "node:util";
 import { median, percentile } from "./_stats.ts";
 import { runtimeInfo } from "./_runtime.ts";
 import { type OpenDriver, type Settings, type StorageName, STORAGES } from "./_storage.ts";
+import { Progress, type Step } from "./_progress.ts";
 import { note, type Report, type Result } from "./_report.ts";
 import { figure, rate, table } from "./_table.ts";
 import { companionsOf, measure, ratio, type Sample } from "./_trial.ts";
@@ -84,17 +85,52 @@ function compared(
   };
 }
 
-async function measureStorage(storage: StorageName): Promise<Result[]> {
+/** The chosen workloads that run on `storage`, by group. */
+function groupsOf(storage: StorageName): Workload[][] {
   const chosen = workloads.filter((workload) => workload.storages.includes(storage));
-  const context: Context = { storage, driver, smoke };
-  const groups = [...new Set(chosen.map((workload) => workload.group))].map((group) =>
+  return [...new Set(chosen.map((workload) => workload.group))].map((group) =>
     chosen.filter((workload) => workload.group === group)
   );
-  if (!smoke) {
-    console.error(`${storage}: warming up`);
+}
+
+/** A group's workloads and the baselines from other groups run by turns with them. */
+function withCompanions(group: readonly Workload[]): Workload[] {
+  return [...group, ...companionsOf(group, WORKLOADS)];
+}
+
+/** Every step of this invocation, in order, for the progress lines. */
+function plan(): Step[] {
+  const steps: Step[] = [];
+  for (const storage of storages) {
+    const groups = groupsOf(storage);
+    if (groups.length === 0) continue;
+    if (!smoke) steps.push({ key: `${storage} warm-up`, label: `${storage} warm-up` });
+    for (let run = 1; run <= runs; run++) {
+      for (const group of groups) {
+        const ids = withCompanions(group).map(({ id }) => id).join(", ");
+        steps.push({ key: `${storage} ${ids}`, label: `${storage} run ${run}/${runs}: ${ids}` });
+      }
+    }
+  }
+  return steps;
+}
+
+const progress = new Progress(
+  `${runtime.name} ${runtime.version} ${driver ?? ""} ${smoke ? "smoke" : "full"}`,
+  plan(),
+);
+let step = 0;
+
+async function measureStorage(storage: StorageName): Promise<Result[]> {
+  const groups = groupsOf(storage);
+  const chosen = groups.flat();
+  const context: Context = { storage, driver, smoke };
+  if (!smoke && groups.length > 0) {
+    progress.start(step);
     for (const group of groups) {
       await measure(group.map((workload) => ({ workload, context: { ...context, smoke: true } })));
     }
+    progress.finish(step++);
   }
   const samples = new Map<Workload, Sample[]>(chosen.map((workload) => [workload, []]));
   // The samples of baselines from other groups, taken by turns with each workload compared.
@@ -102,12 +138,12 @@ async function measureStorage(storage: StorageName): Promise<Result[]> {
   const settings = new Map<Workload, Settings>();
   for (let run = 1; run <= runs; run++) {
     for (const group of groups) {
-      const extra = companionsOf(group, WORKLOADS);
-      const ids = [...group, ...extra].map(({ id }) => id).join(", ");
-      console.error(`${storage}: run ${run}/${runs} ${ids}`);
+      const extra = withCompanions(group).slice(group.length);
+      progress.start(step);
       const measured = await measure(
         [...group, ...extra].map((workload) => ({ workload, context })),
       );
+      progress.finish(step++);
       group.forEach((workload, i) => {
         const [seen, sample] = measured[i]!;
         settings.set(workload, seen);
@@ -151,6 +187,7 @@ async function measureStorage(storage: StorageName): Promise<Result[]> {
 
 const results: Result[] = [];
 for (const storage of storages) results.push(...await measureStorage(storage));
+progress.save();
 
 if (values.json) {
   const report: Report = { runtime: runtime.name, runtimeVersion: runtime.version, smoke, results };
