@@ -8,11 +8,16 @@
  * With `--json`, prints every runtime's report as one JSON array instead of the table;
  * `--from file.json` prints the table of such a saved array without running anything.
  *
+ * The array is also written to a file, `--out file.json` (by default `bench/results/latest.json`
+ * for a measurement, nothing for `--smoke`), with its chart beside it (`file.svg`, see
+ * `_chart.ts`); with `--from`, the chart is drawn again beside the saved file.
+ *
  * @module
  */
 
 // deno-lint-ignore-file no-console
 
+import { chart } from "./_chart.ts";
 import type { Report, Result } from "./_report.ts";
 import { keepTimings, readTimings } from "./_progress.ts";
 import { note } from "./_report.ts";
@@ -33,9 +38,16 @@ const commands: Record<string, string[]> = {
   node: [...npx(`node@${NODE_VERSION}`, Deno.env.get("QITE_NODE")), "bench/run.ts"],
 };
 
-const from = Deno.args.indexOf("--from");
-const saved = from < 0 ? undefined : Deno.args[from + 1];
-const args = from < 0 ? Deno.args : Deno.args.toSpliced(from, 2);
+/** The value of `--name value` in `args`, and `args` without them. */
+function take(args: readonly string[], name: string): [string | undefined, string[]] {
+  const at = args.indexOf(name);
+  if (at < 0) return [undefined, [...args]];
+  if (args[at + 1] === undefined) throw new RangeError(`${name} needs a file name`);
+  return [args[at + 1], args.toSpliced(at, 2)];
+}
+
+const [saved, rest] = take(Deno.args, "--from");
+const [outOption, args] = take(rest, "--out");
 const named = args.filter((arg) => arg in commands);
 const passed = args.filter((arg) => !(arg in commands));
 const json = passed.includes("--json");
@@ -83,6 +95,20 @@ if (saved === undefined) {
     took.push((performance.now() - started) / 1000);
     keepTimings({ [timingKey(runtime)]: took.at(-1)! });
   }
+}
+
+const out = saved ?? outOption ??
+  (options.includes("--smoke") ? undefined : `${root}bench/results/latest.json`);
+if (out !== undefined) {
+  if (saved === undefined) Deno.writeTextFileSync(out, JSON.stringify(reports, null, 2) + "\n");
+  const svg = out.replace(/(\.json)?$/, ".svg");
+  const runs = reports[0]?.results[0]?.runs ?? 0;
+  const caption = `units/s, medians of ${runs} run${runs === 1 ? "" : "s"} per runtime; ` +
+    `the ratios are medians of the ratios within each run · ${out.split("/").at(-1)} · ${
+      new Date().toISOString().slice(0, 10)
+    }`;
+  Deno.writeTextFileSync(svg, chart(reports, caption));
+  console.error(`\nwrote ${saved === undefined ? `${out} and ` : ""}${svg}`);
 }
 
 if (json) {
