@@ -229,8 +229,10 @@ export const httpWorkload: Workload = {
   storages: ["wal-normal"],
   sizes: [0, 2_000, 0, 40],
   async prepare(context: Context, units: number): Promise<Trial> {
-    // The bench's connection is for the settings and the final check; the server has its own.
-    const store: Store = openStore(context.storage, context.driver);
+    // The bench's connection is for the settings and the final check; the server has its own,
+    // with the runtime's default driver (http/cli.ts has no choice of driver), whatever
+    // `--driver` says, and so has this one, so that the row reports the server's.
+    const store: Store = openStore(context.storage, undefined);
     let server: ServerProcess;
     try {
       server = await startServer(store.path);
