@@ -28,9 +28,13 @@ export interface Result extends Settings {
   readonly percent?: number;
   /** Time per unit as a multiple of the baseline's: the median of the runs' ratios. */
   readonly times?: number;
+  /** The baseline's units/s (median) in the runs the comparison was taken from. */
+  readonly baselinePerSecond?: number;
   /** Wake-up latency, ms: medians of the runs' percentiles. */
   readonly p50?: number;
   readonly p99?: number;
+  /** What the trials counted, per unit (medians of the runs), e.g. retried writes per message. */
+  readonly perUnit?: Record<string, number>;
   /** For `cpu` workloads: the share of one core used, in percent (median of the runs). */
   readonly cpu?: number;
   readonly runtime: string;
@@ -45,8 +49,15 @@ export interface Report {
   readonly results: Result[];
 }
 
-/** The comparison column of a result. */
+/** The comparison column of a result, with what its trials counted per unit. */
 export function note(result: Result): string {
+  const counted = Object.entries(result.perUnit ?? {}).map(([name, value]) =>
+    `${figure(value)} ${name}/${result.unit}`
+  );
+  return [comparison(result), ...counted].filter((part) => part !== "").join(", ");
+}
+
+function comparison(result: Result): string {
   if (result.percent !== undefined) return `${figure(result.percent)} % of ${result.versus}`;
   if (result.times !== undefined) return `${figure(result.times)}× ${result.versus}`;
   if (result.cpu !== undefined) return `${figure(result.cpu)} % of a core`;

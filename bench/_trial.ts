@@ -17,6 +17,8 @@ export interface Sample {
   readonly seconds: number;
   /** The wake-up latencies, in ms (empty for other workloads). */
   readonly latencies: number[];
+  /** What the trial counted (see `Trial.counters`), per unit. */
+  readonly counters?: Record<string, number>;
 }
 
 /** A workload and what it runs with. */
@@ -56,10 +58,19 @@ export async function measure(entries: readonly Entry[]): Promise<[Settings, Sam
       }
     }
     const settings = trials.map((trial) => settingsOf(trial.store.db));
-    return trials.map((trial, i) => [
-      settings[i]!,
-      { seconds: seconds[i]! / trial.units, latencies: latencies[i]! },
-    ]);
+    return trials.map((trial, i) => {
+      const counted = trial.counters?.();
+      const sample: Sample = {
+        seconds: seconds[i]! / trial.units,
+        latencies: latencies[i]!,
+        ...counted === undefined ? {} : {
+          counters: Object.fromEntries(
+            Object.entries(counted).map(([name, total]) => [name, total / trial.units]),
+          ),
+        },
+      };
+      return [settings[i]!, sample];
+    });
   } finally {
     for (const trial of trials) await trial.close();
   }
@@ -68,4 +79,14 @@ export async function measure(entries: readonly Entry[]): Promise<[Settings, Sam
 /** The median over the runs of `a`'s time per unit divided by `b`'s. */
 export function ratio(a: readonly Sample[], b: readonly Sample[]): number {
   return median(a.map((sample, i) => sample.seconds / b[i]!.seconds));
+}
+
+/**
+ * The baselines of `group`'s workloads that belong to another group (the `http` workload is
+ * compared with `single`): they are measured again inside the group, by turns with what is
+ * compared with them, so that every ratio is taken within one run.
+ */
+export function companionsOf(group: readonly Workload[], all: readonly Workload[]): Workload[] {
+  const ids = new Set(group.map((workload) => workload.versus?.id));
+  return all.filter((workload) => ids.has(workload.id) && !group.includes(workload));
 }

@@ -14,6 +14,8 @@ import { createJob, Runner } from "../jobs/mod.ts";
 import { buildSql, insertSql } from "../src/sqlite/_ops.ts";
 import { formatTime, newId } from "../src/_time.ts";
 import { fill, timeLiteral } from "./_fill.ts";
+import { httpWorkload } from "./_http.ts";
+import { PROCESS_WORKLOADS } from "./_processes.ts";
 import { startSender } from "./_spawn.ts";
 import { type OpenDriver, openStore, type StorageName, STORAGES, type Store } from "./_storage.ts";
 
@@ -38,6 +40,8 @@ export interface Trial {
   readonly store: Store;
   /** The timed part; the wake-up workload returns each wake-up's latency in ms. */
   run(count: number): Promise<number[] | void>;
+  /** Totals the trial counted over its timed parts (say, retried writes), read after them. */
+  counters?(): Record<string, number>;
   /** Untimed clean-up; checks that the work was done. */
   close(): Promise<void>;
 }
@@ -59,7 +63,7 @@ export interface Workload {
    * What is counted per second; `cpu` workloads report the share of a core their process used
    * instead (their trial returns it).
    */
-  readonly unit: "msg" | "job" | "wake-up" | "send" | "cpu";
+  readonly unit: "msg" | "cycle" | "job" | "wake-up" | "send" | "cpu";
   /** Where it runs. */
   readonly storages: readonly StorageName[];
   /** Its trial runs in one part only (one call of `run(units)`). */
@@ -548,4 +552,6 @@ export const WORKLOADS: readonly Workload[] = [
   wakeup,
   herd,
   idle,
+  httpWorkload,
+  ...PROCESS_WORKLOADS,
 ];

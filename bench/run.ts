@@ -26,9 +26,10 @@ import { parseArgs } from "node:util";
 import { median, percentile } from "./_stats.ts";
 import { runtimeInfo } from "./_runtime.ts";
 import { type OpenDriver, type Settings, type StorageName, STORAGES } from "./_storage.ts";
+import { Progress, type Step } from "./_progress.ts";
 import { note, type Report, type Result } from "./_report.ts";
 import { figure, rate, table } from "./_table.ts";
-import { measure, ratio, type Sample } from "./_trial.ts";
+import { companionsOf, measure, ratio, type Sample } from "./_trial.ts";
 import { type Context, unitsOf, type Workload, WORKLOADS } from "./_workloads.ts";
 
 const { values } = parseArgs({
@@ -56,19 +57,25 @@ if (only && workloads.length !== only.length) throw new RangeError(`unknown work
 
 const runtime = runtimeInfo();
 
-/** A result's comparison: with its baseline, or, for wake-ups, the latency percentiles. */
+/**
+ * A result's comparison: with its baseline (the companion run by turns with it, or the baseline
+ * of its group), or, for wake-ups, the latency percentiles.
+ */
 function compared(
   workload: Workload,
   mine: readonly Sample[],
   samples: ReadonlyMap<Workload, Sample[]>,
+  companions: ReadonlyMap<Workload, Sample[]>,
 ): Partial<Result> {
   const versus = workload.versus;
-  const baseline = [...samples].find(([other]) => other.id === versus?.id)?.[1];
+  const baseline = companions.get(workload) ??
+    [...samples].find(([other]) => other.id === versus?.id)?.[1];
   if (versus !== undefined && baseline !== undefined) {
     const times = ratio(mine, baseline);
+    const baselinePerSecond = 1 / median(baseline.map((sample) => sample.seconds));
     return versus.as === "percent"
-      ? { versus: versus.id, percent: 100 / times }
-      : { versus: versus.id, times };
+      ? { versus: versus.id, percent: 100 / times, baselinePerSecond }
+      : { versus: versus.id, times, baselinePerSecond };
   }
   if (workload.unit === "cpu") return { cpu: median(mine.map((sample) => sample.latencies[0]!)) };
   if (workload.unit !== "wake-up") return {};
@@ -78,34 +85,83 @@ function compared(
   };
 }
 
-async function measureStorage(storage: StorageName): Promise<Result[]> {
+/** The chosen workloads that run on `storage`, by group. */
+function groupsOf(storage: StorageName): Workload[][] {
   const chosen = workloads.filter((workload) => workload.storages.includes(storage));
-  const context: Context = { storage, driver, smoke };
-  const groups = [...new Set(chosen.map((workload) => workload.group))].map((group) =>
+  return [...new Set(chosen.map((workload) => workload.group))].map((group) =>
     chosen.filter((workload) => workload.group === group)
   );
-  if (!smoke) {
-    console.error(`${storage}: warming up`);
+}
+
+/** A group's workloads and the baselines from other groups run by turns with them. */
+function withCompanions(group: readonly Workload[]): Workload[] {
+  return [...group, ...companionsOf(group, WORKLOADS)];
+}
+
+/** Every step of this invocation, in order, for the progress lines. */
+function plan(): Step[] {
+  const steps: Step[] = [];
+  for (const storage of storages) {
+    const groups = groupsOf(storage);
+    if (groups.length === 0) continue;
+    if (!smoke) steps.push({ key: `${storage} warm-up`, label: `${storage} warm-up` });
+    for (let run = 1; run <= runs; run++) {
+      for (const group of groups) {
+        const ids = withCompanions(group).map(({ id }) => id).join(", ");
+        steps.push({ key: `${storage} ${ids}`, label: `${storage} run ${run}/${runs}: ${ids}` });
+      }
+    }
+  }
+  return steps;
+}
+
+const progress = new Progress(
+  `${runtime.name} ${runtime.version} ${driver ?? ""} ${smoke ? "smoke" : "full"}`,
+  plan(),
+);
+let step = 0;
+
+async function measureStorage(storage: StorageName): Promise<Result[]> {
+  const groups = groupsOf(storage);
+  const chosen = groups.flat();
+  const context: Context = { storage, driver, smoke };
+  if (!smoke && groups.length > 0) {
+    progress.start(step);
     for (const group of groups) {
       await measure(group.map((workload) => ({ workload, context: { ...context, smoke: true } })));
     }
+    progress.finish(step++);
   }
   const samples = new Map<Workload, Sample[]>(chosen.map((workload) => [workload, []]));
+  // The samples of baselines from other groups, taken by turns with each workload compared.
+  const companions = new Map<Workload, Sample[]>();
   const settings = new Map<Workload, Settings>();
   for (let run = 1; run <= runs; run++) {
     for (const group of groups) {
-      console.error(`${storage}: run ${run}/${runs} ${group.map(({ id }) => id).join(", ")}`);
-      const measured = await measure(group.map((workload) => ({ workload, context })));
+      const extra = withCompanions(group).slice(group.length);
+      progress.start(step);
+      const measured = await measure(
+        [...group, ...extra].map((workload) => ({ workload, context })),
+      );
+      progress.finish(step++);
       group.forEach((workload, i) => {
         const [seen, sample] = measured[i]!;
         settings.set(workload, seen);
         samples.get(workload)!.push(sample);
+        const at = extra.findIndex((other) => other.id === workload.versus?.id);
+        if (at >= 0) {
+          companions.set(workload, [
+            ...companions.get(workload) ?? [],
+            measured[group.length + at]![1],
+          ]);
+        }
       });
     }
   }
   return chosen.map((workload): Result => {
     const mine = samples.get(workload)!;
     const secondsPerUnit = median(mine.map((sample) => sample.seconds));
+    const names = Object.keys(mine[0]?.counters ?? {});
     return {
       workload: workload.id,
       title: workload.title,
@@ -116,7 +172,12 @@ async function measureStorage(storage: StorageName): Promise<Result[]> {
       perSecond: 1 / secondsPerUnit,
       microsPerUnit: secondsPerUnit * 1e6,
       samples: mine.map((sample) => 1 / sample.seconds),
-      ...compared(workload, mine, samples),
+      ...compared(workload, mine, samples, companions),
+      ...names.length === 0 ? {} : {
+        perUnit: Object.fromEntries(
+          names.map((name) => [name, median(mine.map((sample) => sample.counters?.[name] ?? 0))]),
+        ),
+      },
       runtime: runtime.name,
       runtimeVersion: runtime.version,
       ...settings.get(workload)!,
@@ -126,6 +187,7 @@ async function measureStorage(storage: StorageName): Promise<Result[]> {
 
 const results: Result[] = [];
 for (const storage of storages) results.push(...await measureStorage(storage));
+progress.save();
 
 if (values.json) {
   const report: Report = { runtime: runtime.name, runtimeVersion: runtime.version, smoke, results };

@@ -757,12 +757,27 @@ async function withBody(
   return fn(decodeRequest(bytes, { allowEmpty }));
 }
 
-/** Reads the body, or returns `undefined` (having stopped reading) when it exceeds `limit`. */
+/**
+ * Reads the body, or returns `undefined` when it exceeds `limit`: unread when its Content-Length
+ * says so, else as soon as the bytes read pass it.
+ */
 async function readBody(request: Request, limit: number): Promise<Uint8Array | undefined> {
   const length = request.headers.get("content-length");
-  if (length !== null && Number(length) > limit) {
-    await request.body?.cancel().catch(() => {});
-    return undefined;
+  if (length !== null) {
+    if (Number(length) > limit) {
+      await request.body?.cancel().catch(() => {});
+      return undefined;
+    }
+    // The declared length bounds the body (the server's HTTP framing holds it to it), and one
+    // arrayBuffer(), with request.body left untouched, costs far less than reading the stream
+    // in chunks on Bun's and Deno's server requests.
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await request.arrayBuffer());
+    } catch (error) {
+      throw new WireError(`error reading request: ${describeError(error)}`);
+    }
+    return bytes.length > limit ? undefined : bytes;
   }
   if (request.body === null) return new Uint8Array(0);
   const reader = request.body.getReader();

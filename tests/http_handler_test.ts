@@ -261,6 +261,25 @@ eachEngine("POST refuses a request above maxRequestSize with 413 before reading 
   assert.equal((await queue.stats()).total, 0);
 });
 
+eachDriver(
+  "POST refuses with 413 a body above maxRequestSize whose Content-Length claims less",
+  async (
+    ctx,
+  ) => {
+    const { queue, handler } = setUp(ctx, { maxRequestSize: 100 });
+    const body = JSON.stringify({ Message: { Body: b64("x".repeat(200)) } });
+    const answer = await call(handler, "POST", { body, headers: { "content-length": "50" } });
+    assert.equal(answer.status, 413, answer.text);
+    const small = JSON.stringify({ Message: { Body: b64("x") } });
+    const ok = await call(handler, "POST", {
+      body: small,
+      headers: { "content-length": String(small.length) },
+    });
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal((await queue.stats()).total, 1);
+  },
+);
+
 for (const type of ["application/xml", "multipart/form-data; boundary=x", "image/png"]) {
   eachEngine(`POST refuses the content type ${type} with 415`, async (ctx) => {
     const { queue, handler } = setUp(ctx);
