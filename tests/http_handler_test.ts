@@ -261,7 +261,7 @@ eachEngine("POST refuses a request above maxRequestSize with 413 before reading 
   assert.equal((await queue.stats()).total, 0);
 });
 
-eachDriver(
+eachEngine(
   "POST refuses with 413 a body above maxRequestSize whose Content-Length claims less",
   async (
     ctx,
