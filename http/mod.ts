@@ -61,3 +61,10 @@ export {
   type ServeOptions,
   type Server,
 } from "./server.ts";
+export {
+  type Operation,
+  type OperationEvent,
+  Throughput,
+  type ThroughputOptions,
+  type ThroughputSeries,
+} from "./throughput.ts";
