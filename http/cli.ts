@@ -1,5 +1,6 @@
 /**
- * The standalone qite server: every queue of one SQLite file over HTTP, in goqite's wire format.
+ * The standalone qite server: every queue of one SQLite file over HTTP, in goqite's wire format,
+ * and the web dashboard at `/`.
  *
  * Run it with any of:
  *
@@ -15,8 +16,11 @@
  *     --timeout MS       every queue's visibility timeout [QITE_TIMEOUT]        (5000)
  *     --max-receive N    every queue's maximum receive count [QITE_MAX_RECEIVE] (3)
  *     --token SECRET     require "Authorization: Bearer SECRET" [QITE_TOKEN]    (none)
+ *                        on /queues; the dashboard asks for it once (a sign-in form)
+ *     --read-only        the dashboard shows but takes no action [QITE_READ_ONLY=1]
+ *     --no-dashboard     serve no dashboard [QITE_DASHBOARD=0]
  *
- * It prints one line with its URL, and on SIGINT or SIGTERM stops accepting connections, ends
+ * It prints one line with its URLs, and on SIGINT or SIGTERM stops accepting connections, ends
  * long polls, answers the requests in flight, closes the database and exits with status 0.
  *
  * @module
@@ -25,6 +29,7 @@
 // deno-lint-ignore-file no-console
 import { parseArgs } from "node:util";
 import { onShutdownSignal } from "../src/runtime/serve.ts";
+import { sameSecret } from "./_secret.ts";
 import { serve } from "./server.ts";
 
 interface Env {
@@ -35,7 +40,7 @@ const proc = (globalThis as unknown as {
 }).process;
 
 const USAGE = "usage: qite-server [--db PATH] [--port N] [--host NAME] [--timeout MS] " +
-  "[--max-receive N] [--token SECRET]";
+  "[--max-receive N] [--token SECRET] [--read-only] [--no-dashboard]";
 
 function fail(message: string): never {
   console.error(`qite: ${message}\n${USAGE}`);
@@ -58,6 +63,8 @@ try {
       timeout: { type: "string" },
       "max-receive": { type: "string" },
       token: { type: "string" },
+      "read-only": { type: "boolean" },
+      "no-dashboard": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   }).values;
@@ -77,26 +84,36 @@ const db = setting("db", "QITE_DB") ?? "qite.db";
 const token = setting("token", "QITE_TOKEN");
 const timeout = setting("timeout", "QITE_TIMEOUT");
 const maxReceive = setting("max-receive", "QITE_MAX_RECEIVE");
+const readOnly = flags["read-only"] === true || env.QITE_READ_ONLY === "1";
+const dashboard = flags["no-dashboard"] !== true && env.QITE_DASHBOARD !== "0";
+const guarded = token !== undefined && token !== "";
+const unauthorized = (): Response =>
+  new Response("unauthorized\n", {
+    status: 401,
+    headers: { "www-authenticate": 'Bearer realm="qite"' },
+  });
 const server = await serve({
   db,
   port: integer("port", setting("port", "QITE_PORT", "PORT") ?? "8080"),
   hostname: setting("host", "QITE_HOST") ?? "127.0.0.1",
   ...(timeout === undefined ? {} : { timeout: integer("timeout", timeout) }),
   ...(maxReceive === undefined ? {} : { maxReceive: integer("max-receive", maxReceive) }),
-  ...(token === undefined || token === "" ? {} : {
-    authorize: (request: Request) =>
-      request.headers.get("authorization") === `Bearer ${token}` ||
-      new Response("unauthorized\n", {
-        status: 401,
-        headers: { "www-authenticate": 'Bearer realm="qite"' },
-      }),
-  }),
+  ...(guarded
+    ? {
+      authorize: async (request: Request) => {
+        const match = /^Bearer (.+)$/.exec(request.headers.get("authorization") ?? "");
+        return (match !== null && await sameSecret(match[1]!, token)) || unauthorized();
+      },
+    }
+    : {}),
+  dashboard: dashboard && { readOnly, ...(guarded ? { token } : {}) },
   logger: { info: (message, fields) => console.error(`qite: ${message}`, JSON.stringify(fields)) },
 }).catch((error: Error) => fail(`cannot start: ${error.message}`));
 
 console.log(
   `qite: serving ${db} (${server.db.driver}, SQLite ${server.db.sqliteVersion}) at ` +
-    `${server.url}/queues/{name}`,
+    `${server.url}/queues/{name}` +
+    (dashboard ? `, dashboard at ${server.url}/${readOnly ? " (read-only)" : ""}` : ""),
 );
 onShutdownSignal((signal) => {
   console.log(`qite: ${signal}, shutting down`);

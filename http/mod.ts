@@ -52,6 +52,7 @@
  */
 
 export { type ClientOptions, createClient, HttpError, type QueueClient } from "./client.ts";
+export { createDashboard, type DashboardOptions, type QueueSource } from "./dashboard.ts";
 export { createHandler, type Handler, type HandlerOptions } from "./handler.ts";
 export {
   createRouter,

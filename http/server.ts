@@ -11,6 +11,8 @@ import { setup } from "../src/sqlite/schema.ts";
 import { checkInteger, show } from "../src/_validate.ts";
 import { listen, type Listener } from "../src/runtime/serve.ts";
 import { goJson } from "./_wire.ts";
+import { createDashboard, type DashboardOptions } from "./dashboard.ts";
+import { type OperationEvent, Throughput } from "./throughput.ts";
 import {
   authorize,
   failure,
@@ -42,6 +44,16 @@ export interface RouterOptions extends HandlerOptions {
    * @default {3}
    */
   maxReceive?: number;
+  /**
+   * Serves the web dashboard (see {@linkcode createDashboard}) at `/`, beside `/queues` and
+   * `/health`, with sparklines of the sends and deletes the router answers. `true` for the
+   * defaults, or the dashboard's options. The router's `authorize` guards the queues' routes
+   * only: when it is set, the dashboard needs its own `authorize` or `token`, so that turning
+   * the dashboard on never opens what `authorize` closes.
+   *
+   * @default {false}
+   */
+  dashboard?: boolean | DashboardOptions;
 }
 
 /** Serves every queue of one database under `/queues/{name}`. */
@@ -104,9 +116,10 @@ export function createRouter(options: RouterOptions): Router {
       `Cannot ${action} as the options must be an object: current value is ${show(options)}`,
     );
   }
-  const { db: source, timeout = 5000, maxReceive = 3, ...handlerOptions } = options;
+  const { db: source, timeout = 5000, maxReceive = 3, dashboard, ...handlerOptions } = options;
   checkInteger(action, "timeout", timeout, 0);
   checkInteger(action, "maxReceive", maxReceive, 1);
+  const board = dashboardOptions(action, dashboard, handlerOptions);
   checkDatabase(action, source);
   const owned = typeof source === "string";
   const db = resolveDatabase(source);
@@ -126,10 +139,17 @@ export function createRouter(options: RouterOptions): Router {
     }
     return context;
   };
+  const serveDashboard = board === undefined ? undefined : createDashboard({
+    list: () => listQueues(db),
+    queue: (name) => contextFor(name).queue,
+  }, board);
   const route = async (request: Request): Promise<Response> => {
     const segments = new URL(request.url).pathname.split("/").filter((s) => s !== "");
     if (segments[0] === "health" && segments.length === 1) return text(200, "ok");
-    if (segments[0] !== "queues") return text(404, "not found: queues live at /queues/{name}");
+    if (segments[0] !== "queues") {
+      if (serveDashboard !== undefined) return serveDashboard(request);
+      return text(404, "not found: queues live at /queues/{name}");
+    }
     if (segments.length === 1) {
       if (request.method !== "GET") {
         return text(405, `method ${request.method} is not allowed here`, { allow: "GET" });
@@ -166,6 +186,49 @@ export function createRouter(options: RouterOptions): Router {
     if (owned) db.close();
   };
   return { fetch, db, close, [Symbol.dispose]: close };
+}
+
+/**
+ * The dashboard's options for a router, or `undefined` for none; with a dashboard, the handler's
+ * `onOperation` also feeds the dashboard's throughput counter.
+ */
+function dashboardOptions(
+  action: string,
+  dashboard: RouterOptions["dashboard"],
+  handlerOptions: HandlerOptions,
+): DashboardOptions | undefined {
+  if (dashboard === undefined || dashboard === false) return undefined;
+  if (dashboard !== true && (typeof dashboard !== "object" || dashboard === null)) {
+    throw new TypeError(
+      `Cannot ${action} as 'dashboard' must be a boolean or the dashboard's options: current value is ${
+        show(dashboard)
+      }`,
+    );
+  }
+  const options: DashboardOptions = dashboard === true ? {} : { ...dashboard };
+  if (
+    handlerOptions.authorize !== undefined && options.authorize === undefined &&
+    options.token === undefined
+  ) {
+    throw new TypeError(
+      `Cannot ${action} as the dashboard would be open while 'authorize' guards the queues: ` +
+        "give the dashboard its own 'authorize' or 'token'",
+    );
+  }
+  const throughput = options.throughput ??= new Throughput();
+  const user = handlerOptions.onOperation;
+  if (user === undefined) handlerOptions.onOperation = throughput.record;
+  else if (typeof user === "function") {
+    handlerOptions.onOperation = (event: OperationEvent): void => {
+      throughput.record(event);
+      user(event);
+    };
+  }
+  options.basePath = "";
+  if (options.logger === undefined && handlerOptions.logger !== undefined) {
+    options.logger = handlerOptions.logger;
+  }
+  return options;
 }
 
 /** Options for {@linkcode serve}. */

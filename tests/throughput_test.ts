@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Queue } from "../mod.ts";
-import { createHandler, type OperationEvent, Throughput } from "../http/mod.ts";
+import { createHandler, createRouter, type OperationEvent, Throughput } from "../http/mod.ts";
 import { call } from "./_http.ts";
 import { eachDriver } from "./_helpers.ts";
 
@@ -99,3 +99,26 @@ eachDriver("An onOperation hook that throws is logged and the request still succ
     TypeError,
   );
 });
+
+eachDriver(
+  "A router with a dashboard counts its queues' sends and deletes, and still calls the user's hook",
+  async ({
+    db,
+  }) => {
+    const seen: OperationEvent[] = [];
+    let now = Date.parse("2026-01-01T00:00:00.000Z");
+    const throughput = new Throughput({ seconds: 2, clock: () => now });
+    const router = createRouter({
+      db,
+      dashboard: { throughput },
+      onOperation: (event) => seen.push(event),
+    });
+    const body = JSON.stringify({ Message: { Body: btoa("x") } });
+    for (let i = 0; i < 3; i++) {
+      await router.fetch(new Request("http://x/queues/a", { method: "POST", body }));
+    }
+    now += 1000;
+    assert.deepEqual(throughput.series("a").send, [0, 3]);
+    assert.equal(seen.length, 3);
+  },
+);
