@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { connect } from "node:net";
 import { readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { open, Queue } from "../mod.ts";
-import { createClient } from "../http/mod.ts";
+import { createClient, serve } from "../http/mod.ts";
 import { detectRuntime } from "../src/runtime/detect.ts";
 import { runtimeCommand, sleep, tempDir, text } from "./_helpers.ts";
 
@@ -197,4 +198,14 @@ test("The README's curl commands work as printed", async (t) => {
     assert.match(output, /\{"Total":0,/, "and deleted");
     return Promise.resolve();
   });
+});
+
+test("serve().close() does not wait for connections that sent no request, as browsers keep", async () => {
+  const server = await serve({ db: ":memory:", port: 0 });
+  const spare = connect(server.port, "127.0.0.1");
+  await new Promise((resolve) => spare.once("connect", resolve));
+  const started = Date.now();
+  await server.close();
+  spare.destroy();
+  assert.ok(Date.now() - started < 3000, `close() took ${Date.now() - started} ms`);
 });

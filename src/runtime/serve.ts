@@ -43,6 +43,7 @@ interface DenoGlobal {
 interface BunServer {
   port: number;
   hostname: string;
+  pendingRequests: number;
   stop(closeActiveConnections?: boolean): Promise<void> | void;
 }
 interface BunGlobal {
@@ -100,15 +101,25 @@ function listenBun(options: ListenOptions): Listener {
     port: server.port,
     hostname: server.hostname,
     close: async () => {
-      await server.stop(false);
+      // stop(false) also waits for idle keep-alive connections (a browser keeps some open);
+      // once every request has been answered, those are closed at once.
+      const stopped = server.stop(false);
+      while (server.pendingRequests > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      await server.stop(true);
+      await stopped;
     },
   };
 }
 
+interface NodeSocket {
+  destroy(): void;
+  once(event: "close", listener: () => void): void;
+}
 interface NodeRequest extends AsyncIterable<Uint8Array> {
   method?: string;
   url?: string;
   headers: Record<string, string | string[] | undefined>;
+  socket: NodeSocket;
 }
 interface NodeResponse {
   writableFinished: boolean;
@@ -124,6 +135,7 @@ interface NodeServer {
   close(callback: (error?: Error) => void): void;
   closeIdleConnections(): void;
   once(event: "error", listener: (error: Error) => void): void;
+  on(event: "connection", listener: (socket: NodeSocket) => void): void;
 }
 interface NodeHttp {
   createServer(listener: (req: NodeRequest, res: NodeResponse) => void): NodeServer;
@@ -141,8 +153,24 @@ function nodeBuiltin<T>(name: string): T {
 function listenNode(options: ListenOptions): Promise<Listener> {
   const http = nodeBuiltin<NodeHttp>("node:http");
   const { Readable } = nodeBuiltin<NodeStream>("node:stream");
+  // Requests in flight per connection: closing ends the idle ones at once, and the others as
+  // soon as their answer is written. server.close() alone waits for a connection that has not
+  // sent a request yet (browsers open such spare connections) until the headers timeout.
+  const inFlight = new Map<NodeSocket, number>();
+  let closing = false;
   const server = http.createServer((req, res) => {
+    const socket = req.socket;
+    inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
+    res.on("close", () => {
+      const left = (inFlight.get(socket) ?? 1) - 1;
+      inFlight.set(socket, left);
+      if (closing && left === 0) socket.destroy();
+    });
     void answerNode(req, res, options, Readable);
+  });
+  server.on("connection", (socket) => {
+    inFlight.set(socket, 0);
+    socket.once("close", () => inFlight.delete(socket));
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
@@ -153,8 +181,9 @@ function listenNode(options: ListenOptions): Promise<Listener> {
         hostname: address.address,
         close: () =>
           new Promise<void>((done, fail) => {
+            closing = true;
             server.close((error) => error ? fail(error) : done());
-            server.closeIdleConnections();
+            for (const [socket, requests] of inFlight) if (requests === 0) socket.destroy();
           }),
       });
     });
