@@ -50,7 +50,7 @@ tbody th{font-weight:600}
 .num{text-align:right;font-variant-numeric:tabular-nums}
 td.id,td.hex{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.82rem}
 td.body{white-space:normal;overflow-wrap:anywhere;min-width:14rem;max-width:34rem}
-td.actions{display:flex;gap:.4rem}
+td.actions button+button{margin-left:.4rem}
 .muted{color:var(--muted)}
 .warn{color:var(--warn);font-weight:600}
 .stats{display:grid;grid-template-columns:repeat(auto-fill,minmax(8.5rem,1fr));gap:.5rem;margin:.6rem 0}
@@ -80,7 +80,7 @@ white-space:normal;text-align:right;overflow-wrap:anywhere}
 .cards [data-label]::before{content:attr(data-label);font-family:system-ui,sans-serif;font-size:.85rem;
 font-weight:600;color:var(--muted);text-align:left;white-space:nowrap}
 .cards td.body{min-width:0;max-width:none}
-.cards td.actions{justify-content:flex-end}}
+.cards td.actions{justify-content:flex-end;gap:.4rem}.cards td.actions button+button{margin:0}}
 `;
 
 const SCRIPT = String.raw`"use strict";
@@ -383,7 +383,7 @@ function buildQueue(data) {
   parts.push(section("visible", "Next visible messages", "No message is visible.",
     [col.id, col.job, col.priority, col.received, col.created, col.size, col.body], acts(del)));
   parts.push(section("delayed", "Delayed messages", "No message is delayed.",
-    [col.id, col.job, col.priority, col.created, until("Visible"), col.size, col.body], acts(del)));
+    [col.id, col.job, col.priority, col.created, until("Visible in"), col.size, col.body], acts(del)));
   parts.push(section("inFlight", "In-flight messages", "No message is in flight.",
     [col.id, col.job, col.priority, col.received, until("Lease ends"), col.size, col.body], acts(del)));
   const tools = h("div", { class: "bar" });
