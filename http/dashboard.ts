@@ -175,27 +175,35 @@ const JSON_HEADERS = { "content-type": "application/json", "cache-control": "no-
  * @throws {TypeError} If `source` is not a queue source or an option has the wrong type.
  * @throws {RangeError} If a number is out of range.
  *
- * @example The dashboard of one SQLite database, next to its queues' API
+ * @example A dashboard next to a queue's handler, with sparklines and a token
  * ```ts
  * import { listQueues, open, Queue, setup } from "@qite/qite";
- * import { createDashboard, Throughput } from "@qite/qite/http";
+ * import { createDashboard, createHandler, Throughput } from "@qite/qite/http";
  * import assert from "node:assert/strict";
  *
  * using db = open(":memory:");
  * setup(db);
- * const emails = new Queue({ db, name: "emails" });
- * await emails.send({ body: "hello" });
- *
+ * const throughput = new Throughput(); // sends, receives and deletes per queue and second
+ * const emails = createHandler(new Queue({ db, name: "emails" }), {
+ *   onOperation: throughput.record,
+ * });
  * const dashboard = createDashboard(
  *   { list: () => listQueues(db), queue: (name) => new Queue({ db, name }) },
- *   { readOnly: true, throughput: new Throughput() },
+ *   { throughput, token: "s3cret" },
  * );
- * // Deno.serve((request) => dashboard(request)), mounted here at /admin/:
- * const page = await dashboard(new Request("http://localhost/admin/"));
- * assert.equal(page.status, 200);
- * assert.match(page.headers.get("content-type")!, /^text\/html/);
+ * // Deno.serve((request) =>
+ * //   new URL(request.url).pathname.startsWith("/admin/") ? dashboard(request) : emails(request));
  *
- * const overview = await dashboard(new Request("http://localhost/admin/overview.json"));
+ * const body = JSON.stringify({ Message: { Body: btoa("hello") } });
+ * await emails(new Request("http://localhost/", { method: "POST", body }));
+ *
+ * const signIn = await dashboard(new Request("http://localhost/admin/"));
+ * assert.equal(signIn.status, 303); // to the sign-in form, "login"
+ * const overview = await dashboard(
+ *   new Request("http://localhost/admin/overview.json", {
+ *     headers: { authorization: "Bearer s3cret" },
+ *   }),
+ * );
  * const { queues } = await overview.json();
  * assert.equal(queues[0].name, "emails");
  * assert.equal(queues[0].visible, 1);

@@ -423,7 +423,7 @@ eachDriver(
     const proxied = await post(board, "/login", { token: "t", csrf }, {
       "x-forwarded-proto": "https",
     });
-    assert.match(proxied.headers.get("set-cookie")!, /; Secure$/);
+    assert.match(proxied.headers.get("set-cookie")!, /; Max-Age=43200; Secure$/); // 12 h
     const statuses: number[] = [];
     for (let i = 0; i < 11; i++) {
       statuses.push((await post(board, "/login", { token: `guess ${i}`, csrf })).status);
