@@ -17,9 +17,15 @@ import process from "node:process";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { BrowserContext, Page } from "playwright-core";
-import { Queue, type QueueStats } from "../mod.ts";
+import { listQueues, open, Queue, type QueueStats, setup } from "../mod.ts";
 import { createJob } from "../jobs/mod.ts";
-import { createClient, type DashboardOptions, serve, type Server } from "../http/mod.ts";
+import {
+  createClient,
+  createDashboard,
+  type DashboardOptions,
+  serve,
+  type Server,
+} from "../http/mod.ts";
 import { visibleText } from "../http/_dashboard_view.ts";
 import { listen } from "../src/runtime/serve.ts";
 import { detectRuntime } from "../src/runtime/detect.ts";
@@ -516,6 +522,44 @@ test("A cross-site form or fetch cannot act, even with the page's CSRF token", a
       await evil.close();
     }
   });
+});
+
+test("Mounted under a prefix, the dashboard's links and requests stay below it", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "qite-mount-"));
+  const db = open(join(dir, "mount.db"));
+  setup(db);
+  await new Queue({ db, name: "nested" }).send({ body: "x" });
+  const dashboard = createDashboard({
+    list: () => listQueues(db),
+    queue: (name) => new Queue({ db, name }),
+  });
+  const app = await listen({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch: (request) =>
+      new URL(request.url).pathname.startsWith("/ops/queues/")
+        ? dashboard(request)
+        : Promise.resolve(new Response("the app's own page", { status: 404 })),
+  });
+  try {
+    const page = await newPage();
+    const paths: string[] = [];
+    page.on("request", (request) => paths.push(new URL(request.url()).pathname));
+    await page.goto(`http://127.0.0.1:${app.port}/ops/queues/`);
+    await page.click("#queues a", WAIT);
+    await page.waitForSelector("#s-visible tbody tr", WAIT);
+    assert.equal(new URL(page.url()).pathname, "/ops/queues/queue");
+    await page.click("#crumbs a");
+    await page.waitForSelector("#queues tbody tr", WAIT);
+    assert.equal(new URL(page.url()).pathname, "/ops/queues/");
+    assert.deepEqual(paths.filter((path) => !path.startsWith("/ops/queues/")), []);
+    assert.ok(paths.includes("/ops/queues/queue.json"));
+    await checkClean(page);
+  } finally {
+    await app.close();
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 /** Starts the standalone server (http/cli.ts) with this runtime and returns its dashboard URL. */
