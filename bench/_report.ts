@@ -31,6 +31,8 @@ export interface Result extends Settings {
   /** Wake-up latency, ms: medians of the runs' percentiles. */
   readonly p50?: number;
   readonly p99?: number;
+  /** For `cpu` workloads: the share of one core used, in percent (median of the runs). */
+  readonly cpu?: number;
   readonly runtime: string;
   readonly runtimeVersion: string;
 }
@@ -47,6 +49,7 @@ export interface Report {
 export function note(result: Result): string {
   if (result.percent !== undefined) return `${figure(result.percent)} % of ${result.versus}`;
   if (result.times !== undefined) return `${figure(result.times)}× ${result.versus}`;
+  if (result.cpu !== undefined) return `${figure(result.cpu)} % of a core`;
   if (result.p50 !== undefined) {
     return `p50 ${figure(result.p50)} ms, p99 ${figure(result.p99 ?? Number.NaN)} ms`;
   }

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Database, open, setup, type Synchronous } from "../mod.ts";
+import { type Database, GOQITE_SCHEMA, open, setup, type Synchronous } from "../mod.ts";
 
 /** The storages every workload is measured on. */
 export const STORAGES = ["memory", "wal-normal", "wal-full"] as const;
@@ -38,8 +38,15 @@ export interface Settings {
 
 const SYNCHRONOUS = ["OFF", "NORMAL", "FULL", "EXTRA"];
 
+/** Which schema a store gets: qite's (`setup()`), or goqite's alone (no qite index). */
+export type SchemaName = "qite" | "goqite";
+
 /** Opens a fresh database of `storage` with `driver` (the runtime's default when undefined). */
-export function openStore(storage: StorageName, driver: OpenDriver | undefined): Store {
+export function openStore(
+  storage: StorageName,
+  driver: OpenDriver | undefined,
+  schema: SchemaName = "qite",
+): Store {
   const synchronous: Synchronous = storage === "wal-full" ? "FULL" : "NORMAL";
   const dir = storage === "memory" ? "" : mkdtempSync(join(tmpdir(), "qite-bench-"));
   const path = dir === "" ? "" : join(dir, "bench.db");
@@ -50,7 +57,8 @@ export function openStore(storage: StorageName, driver: OpenDriver | undefined):
       synchronous,
     },
   );
-  setup(db);
+  if (schema === "qite") setup(db);
+  else db.exec(GOQITE_SCHEMA);
   return {
     db,
     path,

@@ -1,11 +1,12 @@
 /**
- * What bounds the batch and job-runner workloads: each run again with one thing changed, by
- * turns with the unchanged one (see `_trial.ts`), on a WAL file. These are experiments, not qite's behaviour:
+ * What bounds the single-message, batch and job-runner workloads: each run again with one thing
+ * changed, by turns with the unchanged one (see `_trial.ts`), on a WAL file. `single-old-path`
+ * is the Queue as it was before it handled locks without blocking (see `_old_path.ts`). These are experiments, not qite's behaviour:
  * dropping goqite's trigger or qite's indexes breaks guarantees, goqite's random ids are what
  * qite moved away from, and a larger prefetch would be a design change. Runs unchanged on Deno, Bun and Node:
  *
  * ```sh
- * deno run -A bench/levers.ts [--runs N] [--storage wal-normal] [--smoke]
+ * deno run -A bench/levers.ts [--runs N] [--storage wal-normal] [--smoke] [--only single,…]
  * bun bench/levers.ts
  * node bench/levers.ts
  * ```
@@ -22,7 +23,11 @@ import { median } from "./_stats.ts";
 import type { StorageName, Store } from "./_storage.ts";
 import { figure, rate, table } from "./_table.ts";
 import { measure, ratio, type Sample } from "./_trial.ts";
-import { WORKLOADS } from "./_workloads.ts";
+import { type Workload, WORKLOADS } from "./_workloads.ts";
+import { oldPath } from "./_old_path.ts";
+
+/** The workloads the levers can name: the bench's own and the old path's. */
+const KNOWN: readonly Workload[] = [...WORKLOADS, oldPath];
 
 /** A workload with one thing changed. */
 interface Lever {
@@ -33,6 +38,8 @@ interface Lever {
 }
 
 const LEVERS: readonly Lever[] = [
+  { workload: "single", change: "none" },
+  { workload: "single-old-path", change: "the old path: blocking statements, no lock handling" },
   { workload: "batch-raw", change: "none" },
   {
     workload: "batch-raw",
@@ -42,7 +49,7 @@ const LEVERS: readonly Lever[] = [
   {
     workload: "batch-raw",
     change: "without qite's two indexes",
-    tweak: (store): void => store.db.exec("drop index qite_fresh_idx; drop index qite_other_idx"),
+    tweak: (store): void => store.db.exec("drop index qite_ready_idx; drop index qite_waiting_idx"),
   },
   { workload: "runner", change: "none" },
   { workload: "runner", change: "prefetch 500 (default 100)", prefetch: 500 },
@@ -65,21 +72,27 @@ const { values } = parseArgs({
     runs: { type: "string" },
     storage: { type: "string", default: "wal-normal" },
     smoke: { type: "boolean", default: false },
+    only: { type: "string" },
   },
 });
+const only = values.only?.split(",");
 const smoke = values.smoke === true;
 const runs = values.runs === undefined ? (smoke ? 1 : 5) : Number(values.runs);
 const storage = values.storage as StorageName;
 
-const samples = new Map<Lever, Sample[]>(LEVERS.map((lever) => [lever, []]));
-const groups = [...new Set(LEVERS.map((lever) => lever.workload))].map((id) =>
-  LEVERS.filter((lever) => lever.workload === id)
+const chosen = LEVERS.filter((lever) =>
+  only === undefined || only.includes(lever.workload) ||
+  only.includes(lever.workload.replace(/-old-path$/, ""))
+);
+const samples = new Map<Lever, Sample[]>(chosen.map((lever) => [lever, []]));
+const groups = [...new Set(chosen.map((lever) => lever.workload.replace(/-old-path$/, "")))].map(
+  (id) => chosen.filter((lever) => lever.workload.replace(/-old-path$/, "") === id),
 );
 for (let run = 1; run <= runs; run++) {
   for (const group of groups) {
     console.error(`run ${run}/${runs} ${group[0]!.workload}`);
     const measured = await measure(group.map((lever) => ({
-      workload: WORKLOADS.find((candidate) => candidate.id === lever.workload)!,
+      workload: KNOWN.find((candidate) => candidate.id === lever.workload)!,
       context: {
         storage,
         driver: undefined,
@@ -96,10 +109,10 @@ const runtime = runtimeInfo();
 console.log(`\nqite levers: ${runtime.name} ${runtime.version}, ${storage}, medians of ${runs}\n`);
 console.log(table(
   ["workload", "change", " units/s", " vs none"],
-  LEVERS.map((lever) => {
+  chosen.map((lever) => {
     const mine = samples.get(lever)!;
     const none = [...samples].find(([other]) =>
-      other.workload === lever.workload && other.change === "none"
+      other.workload === lever.workload.replace(/-old-path$/, "") && other.change === "none"
     )![1];
     return [
       lever.workload,

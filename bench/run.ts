@@ -70,6 +70,7 @@ function compared(
       ? { versus: versus.id, percent: 100 / times }
       : { versus: versus.id, times };
   }
+  if (workload.unit === "cpu") return { cpu: median(mine.map((sample) => sample.latencies[0]!)) };
   if (workload.unit !== "wake-up") return {};
   return {
     p50: median(mine.map((sample) => percentile(sample.latencies, 0.5))),

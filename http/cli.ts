@@ -1,6 +1,6 @@
 /**
- * The standalone qite server: every queue of one SQLite file over HTTP, in goqite's wire format,
- * and the web dashboard at `/`.
+ * The standalone qite server: every queue of one SQLite file, or of one PostgreSQL database,
+ * over HTTP, in goqite's wire format, and the web dashboard at `/`.
  *
  * Run it with any of:
  *
@@ -10,7 +10,9 @@
  *
  * Flags (each also read from the environment variable in brackets):
  *
- *     --db PATH          the SQLite file, created if missing [QITE_DB]          (./qite.db)
+ *     --db PATH|URL      the SQLite file, created if missing, or a postgres:// URL [QITE_DB]
+ *                                                                              (./qite.db)
+ *     --schema NAME      the PostgreSQL schema of the goqite table [QITE_SCHEMA] (search path)
  *     --port N           the TCP port, 0 for any free one [QITE_PORT or PORT]    (8080)
  *     --host NAME        the interface; 0.0.0.0 for every one [QITE_HOST]        (127.0.0.1)
  *     --timeout MS       every queue's visibility timeout [QITE_TIMEOUT]        (5000)
@@ -19,6 +21,10 @@
  *                        on /queues; the dashboard asks for it once (a sign-in form)
  *     --read-only        the dashboard shows but takes no action [QITE_READ_ONLY=1]
  *     --no-dashboard     serve no dashboard [QITE_DASHBOARD=0]
+ *
+ * Given a `postgres://` URL, it creates the `goqite` table (and the schema) if missing, like a
+ * SQLite file. On Bun it connects with the built-in Bun.sql; on Deno and Node it needs the npm
+ * package `postgres` (postgres.js) installed, which it imports only then.
  *
  * It prints one line with its URLs, and on SIGINT or SIGTERM stops accepting connections, ends
  * long polls, answers the requests in flight, closes the database and exits with status 0.
@@ -29,7 +35,14 @@
 // deno-lint-ignore-file no-console
 import { parseArgs } from "node:util";
 import { onShutdownSignal } from "../src/runtime/serve.ts";
-import { sameSecret } from "./_secret.ts";
+import { bearerAuthorizer } from "./_bearer.ts";
+import {
+  isPostgresUrl,
+  type OpenedPostgres,
+  openPostgres,
+} from "../src/runtime/postgres_client.ts";
+import { setup as setupPostgres } from "../src/postgres/schema.ts";
+import type { Database } from "../src/sqlite/database.ts";
 import { serve } from "./server.ts";
 
 interface Env {
@@ -39,8 +52,8 @@ const proc = (globalThis as unknown as {
   process: { argv: string[]; env: Env; exit(code: number): never };
 }).process;
 
-const USAGE = "usage: qite-server [--db PATH] [--port N] [--host NAME] [--timeout MS] " +
-  "[--max-receive N] [--token SECRET] [--read-only] [--no-dashboard]";
+const USAGE = "usage: qite-server [--db PATH|URL] [--schema NAME] [--port N] [--host NAME] " +
+  "[--timeout MS] [--max-receive N] [--token SECRET] [--read-only] [--no-dashboard]";
 
 function fail(message: string): never {
   console.error(`qite: ${message}\n${USAGE}`);
@@ -58,6 +71,7 @@ try {
     args: proc.argv.slice(2),
     options: {
       db: { type: "string" },
+      schema: { type: "string" },
       port: { type: "string" },
       host: { type: "string" },
       timeout: { type: "string" },
@@ -81,43 +95,63 @@ const setting = (flag: string, ...names: string[]): string | undefined =>
     names.map((name) => env[name]).find((v) => v !== undefined);
 
 const db = setting("db", "QITE_DB") ?? "qite.db";
+const schema = setting("schema", "QITE_SCHEMA");
 const token = setting("token", "QITE_TOKEN");
 const timeout = setting("timeout", "QITE_TIMEOUT");
 const maxReceive = setting("max-receive", "QITE_MAX_RECEIVE");
 const readOnly = flags["read-only"] === true || env.QITE_READ_ONLY === "1";
 const dashboard = flags["no-dashboard"] !== true && env.QITE_DASHBOARD !== "0";
 const guarded = token !== undefined && token !== "";
-const unauthorized = (): Response =>
-  new Response("unauthorized\n", {
-    status: 401,
-    headers: { "www-authenticate": 'Bearer realm="qite"' },
-  });
+let postgres: OpenedPostgres | undefined;
+if (isPostgresUrl(db)) {
+  try {
+    postgres = await openPostgres(db);
+    await setupPostgres(postgres.sql, schema === undefined ? {} : { schema });
+  } catch (error) {
+    await postgres?.end();
+    fail(`cannot start: ${(error as Error).message}`);
+  }
+} else if (schema !== undefined) {
+  fail("--schema is for a postgres:// database only");
+}
 const server = await serve({
-  db,
+  db: postgres?.sql ?? db,
+  ...(postgres === undefined || schema === undefined ? {} : { schema }),
   port: integer("port", setting("port", "QITE_PORT", "PORT") ?? "8080"),
   hostname: setting("host", "QITE_HOST") ?? "127.0.0.1",
   ...(timeout === undefined ? {} : { timeout: integer("timeout", timeout) }),
   ...(maxReceive === undefined ? {} : { maxReceive: integer("max-receive", maxReceive) }),
-  ...(guarded
-    ? {
-      authorize: async (request: Request) => {
-        const match = /^Bearer (.+)$/.exec(request.headers.get("authorization") ?? "");
-        return (match !== null && await sameSecret(match[1]!, token)) || unauthorized();
-      },
-    }
-    : {}),
+  ...(guarded ? { authorize: bearerAuthorizer(token) } : {}),
   dashboard: dashboard && { readOnly, ...(guarded ? { token } : {}) },
   logger: { info: (message, fields) => console.error(`qite: ${message}`, JSON.stringify(fields)) },
-}).catch((error: Error) => fail(`cannot start: ${error.message}`));
+}).catch(async (error: Error) => {
+  await postgres?.end();
+  return fail(`cannot start: ${error.message}`);
+});
 
+/** The URL without its password. */
+function shown(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== "") parsed.password = "***";
+    return parsed.href;
+  } catch {
+    return "the PostgreSQL database";
+  }
+}
+
+const sqlite = postgres === undefined ? server.db as Database : undefined;
 console.log(
-  `qite: serving ${db} (${server.db.driver}, SQLite ${server.db.sqliteVersion}) at ` +
-    `${server.url}/queues/{name}` +
+  `qite: serving ${
+    sqlite === undefined
+      ? `${shown(db)} (${postgres!.driver}, PostgreSQL, schema ${schema ?? "on the search path"})`
+      : `${db} (${sqlite.driver}, SQLite ${sqlite.sqliteVersion})`
+  } at ${server.url}/queues/{name}` +
     (dashboard ? `, dashboard at ${server.url}/${readOnly ? " (read-only)" : ""}` : ""),
 );
 onShutdownSignal((signal) => {
   console.log(`qite: ${signal}, shutting down`);
-  server.close().then(
+  server.close().then(() => postgres?.end()).then(
     () => {
       console.log("qite: stopped");
       proc.exit(0);

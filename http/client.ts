@@ -1,5 +1,6 @@
 /**
- * A typed client for a queue served by qite's (or goqite's) HTTP handler.
+ * A typed client for a queue served by qite's HTTP handler, or goqite's for goqite's four
+ * operations.
  *
  * @module
  */
@@ -39,6 +40,10 @@ import {
   show,
 } from "../src/_validate.ts";
 import { base64ToBytes, encodeBase64, goJson } from "./_wire.ts";
+import { MAX_DEPTH, parseFirstJson, toPlain } from "./_json.ts";
+
+/** Answers are the server's: deep enough for qite's, any number length. */
+const ANSWER_LIMITS = { depth: MAX_DEPTH, number: 64 };
 
 /** Options for {@linkcode createClient}. */
 export interface ClientOptions {
@@ -52,7 +57,9 @@ export interface ClientOptions {
   fetch?: (request: Request) => Promise<Response>;
   /**
    * The longest single long poll of `receiveAndWait`, in milliseconds (the server allows up to
-   * 20 000); the client polls again until a message arrives or its signal aborts.
+   * 20 000); the client polls again until a message arrives or its signal aborts. A poll that
+   * ends empty in less than half this time is retried after a growing, jittered pause (50 ms,
+   * doubling up to 5 s), so a server that answers at once is not flooded.
    *
    * @default {20000}
    */
@@ -80,6 +87,18 @@ export interface ClientOptions {
  * HTTP as it would use a local one. Misuse throws `TypeError`/`RangeError` before any request;
  * an error answer throws {@linkcode HttpError} (code `HTTP`) with the status and the server's
  * message, and no answer at all a `QueueError` with code `NETWORK`.
+ *
+ * Against goqite's own handler (goqite's `http.NewHandler`), `send`, `receive`,
+ * `receiveAndWait`, `extend` and `delete` work as they do against qite, except that `send`
+ * resolves to `undefined` (goqite does not tell the new id), `extend` and `delete` always
+ * resolve to `true` (goqite does not tell whether the id existed), and a received message's
+ * `received` count is 1 and its `priority` 0 (goqite does not tell them). `receiveBatch` and
+ * `receiveBatchAndWait` get at most one message at a time, and a message's `delivery` is empty
+ * (goqite has no receipts: `extend` and `delete` given it act on the bare id). Every other
+ * method (the batches, `deleteAndReceive`, `release`, `bury`, stats, peek, the dead-message
+ * methods, `purge`; and so the job runner) needs a qite server: against goqite they throw an
+ * {@linkcode HttpError} that says so, without touching the queue (the GET routes send
+ * `timeout=qite-only`, which goqite refuses before it receives).
  */
 export interface QueueClient extends QueueLike {
   /** The queue's URL. */
@@ -102,8 +121,12 @@ export interface QueueClient extends QueueLike {
 export class HttpError extends QueueError {
   /** The HTTP status. */
   readonly status: number;
+  /** What the server said (its answer's text, trimmed). */
+  readonly serverMessage: string;
 
   /**
+   * Creates the error for a server's error answer.
+   *
    * @param status The HTTP status.
    * @param message The server's message.
    */
@@ -111,6 +134,7 @@ export class HttpError extends QueueError {
     super("HTTP", `The server answered ${status}: ${message}`);
     this.name = "HttpError";
     this.status = status;
+    this.serverMessage = message;
   }
 }
 
@@ -231,8 +255,8 @@ class Client implements QueueClient {
     const action = "send messages";
     const list = parseList(action, "messages", messages, (a, m) => parseMessage(a, m, NO_LIMIT));
     if (list.length === 0) return [];
-    const response = await this.#request("POST", "", { Messages: list.map(toWire) });
-    return (await this.#json(response)).IDs as MessageId[];
+    const response = await this.#qite("sendBatch", "POST", "", { Messages: list.map(toWire) });
+    return (await this.#json(response, "IDs", "sendBatch")).IDs as MessageId[];
   }
 
   async receive(): Promise<Message | undefined> {
@@ -268,7 +292,8 @@ class Client implements QueueClient {
     checkDuration("extend messages", "delay", delay);
     if (parsed.length === 0) return [];
     const Messages = parsed.map((target) => ({ ...targetWire(target), Delay: nanoseconds(delay) }));
-    return (await this.#json(await this.#request("PUT", "", { Messages }))).Results as boolean[];
+    const response = await this.#qite("extendBatch", "PUT", "", { Messages });
+    return (await this.#json(response, "Results", "extendBatch")).Results as boolean[];
   }
 
   async deleteAndReceive(
@@ -291,15 +316,14 @@ class Client implements QueueClient {
     checkDuration("release messages", "delay", delay);
     if (parsed.length === 0) return [];
     const Messages = parsed.map((target) => ({ ...targetWire(target), Delay: nanoseconds(delay) }));
-    return (await this.#json(await this.#request("POST", "/release", { Messages })))
-      .Results as boolean[];
+    const response = await this.#qite("releaseBatch", "POST", "/release", { Messages });
+    return (await this.#json(response, "Results", "releaseBatch")).Results as boolean[];
   }
 
   async bury(receipt: Receipt): Promise<boolean> {
     const Message = targetWire(toReceipt("bury message", receipt));
-    return ((await this.#json(await this.#request("POST", "/bury", { Message }))).Results as [
-      boolean,
-    ])[0];
+    const response = await this.#qite("bury", "POST", "/bury", { Message });
+    return ((await this.#json(response, "Results", "bury")).Results as [boolean])[0];
   }
 
   async delete(target: MessageId | Receipt): Promise<boolean> {
@@ -310,12 +334,14 @@ class Client implements QueueClient {
   async deleteBatch(targets: readonly (MessageId | Receipt)[]): Promise<boolean[]> {
     const parsed = parseList("delete messages", "targets", targets, toTarget);
     if (parsed.length === 0) return [];
-    const response = await this.#request("DELETE", "", { Messages: parsed.map(targetWire) });
-    return (await this.#json(response)).Results as boolean[];
+    const response = await this.#qite("deleteBatch", "DELETE", "", {
+      Messages: parsed.map(targetWire),
+    });
+    return (await this.#json(response, "Results", "deleteBatch")).Results as boolean[];
   }
 
   async stats(): Promise<QueueStats> {
-    const wire = await this.#json(await this.#request("GET", "/stats"));
+    const wire = await this.#json(await this.#qite("stats", "GET", "/stats"), "Total", "stats");
     return {
       total: wire.Total as number,
       visible: wire.Visible as number,
@@ -330,12 +356,12 @@ class Client implements QueueClient {
 
   async peek(options: PeekOptions = {}): Promise<MessageInfo[]> {
     const { limit, state } = checkPeekOptions("peek messages", options);
-    const wire = await this.#json(
-      await this.#request(
-        "GET",
-        `/peek?limit=${limit}${state === "visible" ? "" : `&state=${state}`}`,
-      ),
+    const response = await this.#qite(
+      "peek",
+      "GET",
+      `/peek?limit=${limit}${state === "visible" ? "" : `&state=${state}`}`,
     );
+    const wire = await this.#json(response, "Messages", "peek");
     return (wire.Messages as Json[]).map(fromInfoWire);
   }
 
@@ -347,7 +373,7 @@ class Client implements QueueClient {
     const query = `?limit=${limit}${
       cursor === undefined ? "" : `&cursor=${encodeURIComponent(cursor)}`
     }`;
-    const wire = await this.#json(await this.#request("GET", `/dead${query}`));
+    const wire = await this.#json(await this.#qite("listDead", "GET", `/dead${query}`), "Messages");
     return {
       messages: (wire.Messages as Json[]).map(fromInfoWire),
       cursor: (wire.Cursor as string | null) ?? undefined,
@@ -355,7 +381,8 @@ class Client implements QueueClient {
   }
 
   async countDead(): Promise<number> {
-    return (await this.#json(await this.#request("GET", "/dead/count"))).Count as number;
+    const response = await this.#qite("countDead", "GET", "/dead/count");
+    return (await this.#json(response, "Count", "countDead")).Count as number;
   }
 
   async redrive(ids?: MessageId | readonly MessageId[]): Promise<number> {
@@ -367,15 +394,18 @@ class Client implements QueueClient {
       });
     }
     const body = list === undefined ? undefined : { IDs: list };
-    return (await this.#json(await this.#request("POST", "/dead/redrive", body))).Count as number;
+    const response = await this.#qite("redrive", "POST", "/dead/redrive", body);
+    return (await this.#json(response, "Count", "redrive")).Count as number;
   }
 
   async purgeDead(): Promise<number> {
-    return (await this.#json(await this.#request("DELETE", "/dead"))).Count as number;
+    const response = await this.#qite("purgeDead", "DELETE", "/dead");
+    return (await this.#json(response, "Count", "purgeDead")).Count as number;
   }
 
   async purge(): Promise<number> {
-    return (await this.#json(await this.#request("POST", "/purge"))).Count as number;
+    const response = await this.#qite("purge", "POST", "/purge");
+    return (await this.#json(response, "Count", "purge")).Count as number;
   }
 
   /** Long polls until messages arrive (`max` undefined: goqite's single-message form). */
@@ -391,8 +421,10 @@ class Client implements QueueClient {
     const wait = `${this.#maxWait}ms`;
     const every = `${Math.max(1, Math.round(Math.min(interval, this.#maxWait) * 1e6))}ns`;
     const query = `?timeout=${wait}&interval=${every}${max === undefined ? "" : `&max=${max}`}`;
+    let early = 0;
     while (true) {
       signal?.throwIfAborted();
+      const started = Date.now();
       let response: Response;
       try {
         response = await this.#request("GET", query, undefined, [], signal);
@@ -400,7 +432,13 @@ class Client implements QueueClient {
         signal?.throwIfAborted();
         throw error;
       }
-      if (response.status === 204) continue;
+      if (response.status === 204) {
+        // A poll that ends well before its timeout (a server shutting down, or one that does not
+        // long-poll) is not retried at once: the pauses grow, jittered, up to MAX_BACKOFF_MS.
+        if (Date.now() - started < this.#maxWait / 2) await pause(backoff(++early), signal);
+        else early = 0;
+        continue;
+      }
       if (max !== undefined) return this.#messages(response);
       const { Message: wire } = await this.#json(response);
       return [this.#single(response, wire as Json)];
@@ -411,6 +449,10 @@ class Client implements QueueClient {
     if (response.status === 204) return [];
     this.#learn(response);
     const wire = await this.#json(response);
+    if (wire.Messages === undefined && wire.Message !== undefined) {
+      // goqite's handler knows no ?max= and answers with its single message.
+      return [this.#single(response, wire.Message as Json)];
+    }
     return (wire.Messages as Json[]).map((m) =>
       fromWire(m, m.Received as number, (m.Delivery as string | undefined) ?? "")
     );
@@ -433,6 +475,34 @@ class Client implements QueueClient {
     const maxReceive = Number(response.headers.get("qite-max-receive"));
     if (Number.isSafeInteger(timeout) && timeout >= 1) this.#timeout = timeout;
     if (Number.isSafeInteger(maxReceive) && maxReceive >= 1) this.#maxReceive = maxReceive;
+  }
+
+  /**
+   * Sends a request that only qite's handler understands. A GET carries `timeout=qite-only`,
+   * which qite's extension routes ignore and goqite's handler refuses (400) before it receives
+   * anything; an answer in goqite's words becomes an `HttpError` saying that `method` needs a
+   * qite server.
+   */
+  async #qite(
+    method: string,
+    verb: string,
+    path: string,
+    body?: unknown,
+  ): Promise<Response> {
+    const target = verb === "GET"
+      ? `${path}${path.includes("?") ? "&" : "?"}timeout=qite-only`
+      : path;
+    try {
+      return await this.#request(verb, target, body);
+    } catch (error) {
+      if (error instanceof HttpError && GOQITE_ANSWER.test(error.serverMessage)) {
+        throw new HttpError(
+          error.status,
+          `${error.serverMessage} (${method} needs a qite server; this one answered as goqite's handler does)`,
+        );
+      }
+      throw error;
+    }
   }
 
   /** Sends a request; answers outside 2xx (and `accept`) throw `HttpError`. */
@@ -476,19 +546,60 @@ class Client implements QueueClient {
     throw new HttpError(response.status, message || response.statusText);
   }
 
-  async #json(response: Response): Promise<Json> {
+  /** Reads a JSON answer; with `key`, one that must hold it (else: not a qite server). */
+  async #json(response: Response, key?: string, method: string = key ?? ""): Promise<Json> {
+    let wire: Json;
     try {
-      return await response.json() as Json;
+      // qite's own reader: a priority beyond 2^53 stays exact (a bigint), as the queue gives it.
+      wire = toPlain(parseFirstJson(await response.text(), ANSWER_LIMITS) ?? null) as Json;
     } catch (error) {
       throw new QueueError("NETWORK", `Cannot read the answer of ${this.url} as JSON`, {
         cause: error,
       });
     }
+    if (key !== undefined && (typeof wire !== "object" || wire === null || !(key in wire))) {
+      throw new HttpError(
+        response.status,
+        `the answer has no ${key} (${method} needs a qite server)`,
+      );
+    }
+    return wire;
   }
 }
 
-function nanoseconds(ms: number): number {
-  return ms * 1_000_000;
+/** goqite's handler's own 4xx/5xx texts: a qite-only request reached goqite. */
+const GOQITE_ANSWER =
+  /^(error parsing timeout parameter: |error sending message: |error decoding request: EOF$|ID cannot be empty$|delay cannot be negative$)/;
+
+/** Milliseconds as Go nanoseconds, exact beyond 2^53 (a bigint when it is not safe). */
+function nanoseconds(ms: number): number | bigint {
+  const ns = ms * 1_000_000;
+  return Number.isSafeInteger(ns) ? ns : BigInt(ms) * 1_000_000n;
+}
+
+/** The first pause after a long poll that ended early, in milliseconds; it doubles each time. */
+const FIRST_BACKOFF_MS = 50;
+/** The longest pause between long polls that end early. */
+const MAX_BACKOFF_MS = 5000;
+
+/** The pause before the `n`th early retry in a row: between half and all of the doubled step. */
+function backoff(n: number): number {
+  const step = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** Math.min(n - 1, 20));
+  return step / 2 + Math.random() * (step / 2);
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      if (signal?.aborted) reject(signal.reason);
+      else resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
 }
 
 function toWire([body, delay, priority]: Outgoing): Json {
@@ -512,7 +623,7 @@ function fromWire(wire: Json, received: number, delivery: string): Message {
     delivery,
     body: base64ToBytes(wire.Body ?? "", "Body"),
     received,
-    priority: (wire.Priority as number | undefined) ?? 0,
+    priority: (wire.Priority as number | bigint | undefined) ?? 0,
   };
 }
 

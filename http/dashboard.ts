@@ -10,6 +10,7 @@ import { QueueError } from "../src/errors.ts";
 import { describeError, log, type Logger } from "../src/logger.ts";
 import type { QueueLike } from "../src/queue_like.ts";
 import { checkInteger, show } from "../src/_validate.ts";
+import { MAX_DURATION_MS } from "../src/_time.ts";
 import { messageView, statsView, visibleText } from "./_dashboard_view.ts";
 import { renderLogin, renderShell } from "./_dashboard_page.ts";
 import { randomToken, sameSecret, sameToken } from "./_secret.ts";
@@ -125,6 +126,15 @@ interface Session {
   readonly csrf: string;
   /** The session id, or `undefined` for a bearer token or an open dashboard. */
   readonly id: string | undefined;
+}
+
+/** A client's mistake, answered with its status and message. */
+class Refusal extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
 }
 
 /** The dashboard's routes, one segment below the mount point, and their methods. */
@@ -549,7 +559,13 @@ async function queuePage(board: Board, params: URLSearchParams): Promise<Respons
     queue.peek({ limit, state: "visible" }),
     queue.peek({ limit, state: "delayed" }),
     queue.peek({ limit, state: "inFlight" }),
-    queue.listDead({ limit, cursor }),
+    queue.listDead({ limit, cursor }).catch((error: unknown) => {
+      // The queue checks the cursor's shape (each engine has its own): the client's mistake.
+      if (cursor !== undefined && error instanceof TypeError) {
+        throw new Refusal(400, "cursor must be a cursor from a previous page");
+      }
+      throw error;
+    }),
   ]);
   return json({
     name: queue.name,
@@ -572,7 +588,15 @@ function queueOf(board: Board, name: string | null): QueueLike | Response {
   if (name === null || name === "" || name.length > MAX_NAME_LENGTH) {
     return jsonError(400, `name must be a queue name of 1 to ${MAX_NAME_LENGTH} characters`);
   }
-  return board.source.queue(name);
+  try {
+    return board.source.queue(name);
+  } catch (error) {
+    // The source refuses names it cannot serve (the QueueSource contract).
+    if (error instanceof TypeError || error instanceof RangeError) {
+      return jsonError(400, `the queue name is refused: ${error.message}`);
+    }
+    throw error;
+  }
 }
 
 /** Runs an action: send, delete, redrive or purge-dead. */
@@ -592,6 +616,12 @@ async function act(board: Board, route: string, form: URLSearchParams): Promise<
       const priority = integerField(form, "priority", /^-?[0-9]{1,19}$/);
       if (delay instanceof Response) return delay;
       if (priority instanceof Response) return priority;
+      if (delay > BigInt(MAX_DURATION_MS)) {
+        return jsonError(400, `delay must be at most ${MAX_DURATION_MS} ms (100 years)`);
+      }
+      if (priority < -(2n ** 63n) || priority >= 2n ** 63n) {
+        return jsonError(400, "priority must be a 64-bit integer");
+      }
       const id = await queue.send({
         body,
         delay: Number(delay),
@@ -637,12 +667,16 @@ async function readForm(board: Board, request: Request): Promise<URLSearchParams
   return new URLSearchParams(new TextDecoder().decode(bytes));
 }
 
+/**
+ * Turns a thrown error into an answer: 4xx only for the dashboard's own checks of a request;
+ * anything else (a bug, a broken hook or source) is a 500 without detail, and 503 when the
+ * database is busy or unreachable.
+ */
 function failure(board: Board, request: Request, error: unknown): Response {
-  if (error instanceof TypeError || error instanceof RangeError) {
-    return jsonError(400, error.message);
-  }
+  if (error instanceof Refusal) return jsonError(error.status, error.message);
   const busy = error instanceof QueueError &&
-    (error.code === "BUSY" || error.code === "LOCKED" || error.code === "CLOSED");
+    (error.code === "BUSY" || error.code === "LOCKED" || error.code === "CLOSED" ||
+      error.code === "NETWORK");
   log(board.logger, "Cannot answer a dashboard request", {
     method: request.method,
     url: request.url,

@@ -6,15 +6,16 @@
 
 import { QueueError } from "../src/errors.ts";
 import { describeError, log, type Logger } from "../src/logger.ts";
-import type { Message, MessageId, MessageInfo, Receipt } from "../src/message.ts";
+import type { Message, MessageId, MessageInfo, Receipt, SendMessage } from "../src/message.ts";
 import type { PeekState, QueueLike } from "../src/queue_like.ts";
 import { MAX_DURATION_MS } from "../src/_time.ts";
 import { checkInteger, checkSignal, show } from "../src/_validate.ts";
-import { parseGoDuration } from "./_duration.ts";
+import { parseGoDuration, parseGoQuery } from "./_duration.ts";
 import type { Operation, OperationEvent } from "./throughput.ts";
 import {
   decodeRequest,
   encodeBase64,
+  excerpt,
   goJson,
   WireError,
   type WireMessage,
@@ -46,7 +47,8 @@ export interface HandlerOptions {
   /**
    * Decides whether a request may touch the queue, before anything is read: `true` lets it
    * through, `false` answers 403, and a `Response` (say, a 401 with `WWW-Authenticate`) is sent
-   * as it is. What it throws is logged and answered with 500.
+   * as it is. Whatever it throws (a `TypeError` too) is logged and answered with 500, without
+   * its message.
    */
   authorize?: (request: Request) => boolean | Response | Promise<boolean | Response>;
   /** Where causes of 5xx answers are logged; silent by default. */
@@ -62,6 +64,14 @@ export interface HandlerOptions {
    * Ends every long poll at once (with 204) when it aborts, for a graceful shutdown.
    */
   signal?: AbortSignal;
+  /**
+   * The path the handler is mounted at, such as `"/queues/emails"` (or `"/"` for a router that
+   * strips its prefix, like Hono's `mount`). Routes are then matched below it exactly
+   * (`/queues/emails/stats`), and any other path gets 404. Without it, the route is read from
+   * the last segments of the path, so a mount path that itself ends in a route name (`/stats`,
+   * `/x/dead`) needs `basePath`.
+   */
+  basePath?: string;
 }
 
 /** A Web-standard request handler. */
@@ -91,6 +101,21 @@ const ALLOWED: Readonly<Record<Route, readonly string[]>> = {
   bury: ["POST"],
 };
 
+/**
+ * Methods the handler knows: one a route does not take gets 405 with `Allow`; any other method
+ * (`TRACE`, `PROPFIND`, `FOO`, and lower-case spellings, since methods are case-sensitive) gets
+ * 501, as Node's HTTP parser refuses most of them before any handler runs.
+ */
+const KNOWN_METHODS: ReadonlySet<string> = new Set([
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "DELETE",
+  "OPTIONS",
+  "PATCH",
+]);
+
 /** The longest long poll goqite allows, in nanoseconds. */
 const MAX_WAIT_NS = 20_000_000_000n;
 const DEFAULT_INTERVAL_NS = 100_000_000n;
@@ -108,6 +133,8 @@ export interface HandlerContext {
   readonly authorize: HandlerOptions["authorize"];
   readonly logger: Logger | undefined;
   readonly signal: AbortSignal | undefined;
+  /** The mount path, percent-encoded, without a trailing slash (`""` for the root). */
+  readonly basePath: string | undefined;
   readonly onOperation: HandlerOptions["onOperation"];
 }
 
@@ -153,6 +180,9 @@ export function handlerContext(queue: QueueLike, options: HandlerOptions): Handl
     }
   }
   checkSignal(action, signal);
+  const basePath = options.basePath === undefined
+    ? undefined
+    : normalizeBasePath(action, options.basePath);
   return {
     queue,
     maxBodySize,
@@ -161,8 +191,35 @@ export function handlerContext(queue: QueueLike, options: HandlerOptions): Handl
     authorize,
     logger,
     signal,
+    basePath,
     onOperation,
   };
+}
+
+/**
+ * Checks a mount path and returns it percent-encoded as request URLs carry it, without the
+ * trailing slash.
+ *
+ * @throws {TypeError} If it is not a string that starts with `/`.
+ */
+export function normalizeBasePath(action: string, value: unknown): string {
+  if (typeof value !== "string" || !value.startsWith("/") || /[?#]/.test(value)) {
+    throw new TypeError(
+      `Cannot ${action} as 'basePath' must be a path that starts with "/": current value is ${
+        show(value)
+      }`,
+    );
+  }
+  return new URL(value, "http://localhost").pathname.replace(/\/+$/, "");
+}
+
+/**
+ * The part of `pathname` below `basePath`, without slashes at either end; `undefined` when the
+ * path is not below it.
+ */
+export function below(pathname: string, basePath: string): string | undefined {
+  if (pathname !== basePath && !pathname.startsWith(`${basePath}/`)) return undefined;
+  return pathname.slice(basePath.length).split("/").filter((s) => s !== "").join("/");
 }
 
 /**
@@ -175,8 +232,9 @@ export function handlerContext(queue: QueueLike, options: HandlerOptions): Handl
  * contract.
  *
  * It is a plain `(request: Request) => Promise<Response>`, so it mounts in `Deno.serve`,
- * `Bun.serve` or any fetch-style router as it is. Mount it at a path whose last segment is not
- * one of the sub-path names above.
+ * `Bun.serve` or any fetch-style router as it is; `toNodeListener` adapts it to `node:http`.
+ * Give the mount path as `basePath` so that routes are matched below it (required when the
+ * mount path ends with one of the sub-path names above, such as `/stats`).
  *
  * @param queue The queue to serve.
  * @param options Limits, authorization, logging and a shutdown signal.
@@ -208,26 +266,63 @@ export function handlerContext(queue: QueueLike, options: HandlerOptions): Handl
  * assert.equal((await handler(new Request("http://localhost/"))).status, 204);
  * ```
  *
- * @example Mounting it in a server
+ * @example Mounting it under a path in a server
  * ```ts ignore
  * import { open, Queue, setup } from "@qite/qite";
- * import { createHandler } from "@qite/qite/http";
+ * import { createHandler, toNodeListener } from "@qite/qite/http";
  *
  * const db = open("app.db");
  * setup(db);
- * const handler = createHandler(new Queue({ db, name: "emails" }), {
+ * const emails = createHandler(new Queue({ db, name: "emails" }), {
+ *   basePath: "/api/emails",
  *   authorize: (request) => request.headers.get("authorization") === "Bearer s3cret",
  * });
- * Deno.serve({ port: 8080 }, handler); // or Bun.serve({ port: 8080, fetch: handler })
+ * const app = (request: Request): Promise<Response> =>
+ *   new URL(request.url).pathname.startsWith("/api/emails")
+ *     ? emails(request)
+ *     : Promise.resolve(new Response("not found", { status: 404 }));
+ *
+ * Deno.serve({ port: 8080 }, app);
+ * // Bun.serve({ port: 8080, fetch: app });
+ * // (await import("node:http")).createServer(toNodeListener(app)).listen(8080);
+ * // Hono: app.all("/api/emails/*", (c) => emails(c.req.raw)), or, since mount() strips the
+ * // prefix, app.mount("/api/emails", createHandler(queue, { basePath: "/" }))
  * ```
  */
 export function createHandler(queue: QueueLike, options: HandlerOptions = {}): Handler {
   const context = handlerContext(queue, options);
-  return (request: Request): Promise<Response> =>
-    handleRequest(context, request, routeOf(new URL(request.url).pathname));
+  const { basePath } = context;
+  return (request: Request): Promise<Response> => {
+    let pathname: string;
+    try {
+      pathname = urlOf(request).pathname;
+    } catch (error) {
+      return Promise.resolve(failure(context, request, error));
+    }
+    if (basePath === undefined) return handleRequest(context, request, routeOf(pathname));
+    const rest = below(pathname, basePath);
+    if (rest !== undefined && Object.hasOwn(ALLOWED, rest)) {
+      return handleRequest(context, request, rest as Route);
+    }
+    return Promise.resolve(
+      notImplemented(request.method) ?? text(404, `not found: no route at ${pathname}`),
+    );
+  };
 }
 
-/** The route a path ends with (`""` for goqite's own). */
+/**
+ * The request's URL. Some servers pass on a URL that does not parse (Bun, given `Host: a b`);
+ * that is the client's mistake, so it is a `WireError` (400).
+ */
+export function urlOf(request: Request): URL {
+  try {
+    return new URL(request.url);
+  } catch {
+    throw new WireError("bad request: the URL (or the Host header) does not parse");
+  }
+}
+
+/** The route a path ends with (`""` for goqite's own), when there is no `basePath`. */
 function routeOf(pathname: string): Route {
   const segments = pathname.split("/").filter((segment) => segment !== "");
   const last = segments[segments.length - 1];
@@ -254,6 +349,8 @@ export async function handleRequest(
   route: Route,
 ): Promise<Response> {
   const method = request.method;
+  const unknown = notImplemented(method);
+  if (unknown !== undefined) return unknown;
   try {
     const refused = await authorize(context, request);
     if (refused !== undefined) return refused;
@@ -268,6 +365,11 @@ export async function handleRequest(
   } catch (error) {
     return failure(context, request, error);
   }
+}
+
+/** 501 for a method the handler does not know, else `undefined`. */
+export function notImplemented(method: string): Response | undefined {
+  return KNOWN_METHODS.has(method) ? undefined : text(501, `method ${method} is not implemented`);
 }
 
 /**
@@ -291,7 +393,7 @@ function dispatch(
   method: string,
 ): Promise<Response> | Response {
   const { queue } = context;
-  const params = new URL(request.url).searchParams;
+  const params = urlOf(request).searchParams;
   switch (`${method} ${route}`) {
     case "GET ":
       return receive(context, request, params);
@@ -323,8 +425,17 @@ function dispatch(
     case "GET dead": {
       const cursor = params.get("cursor") ?? undefined;
       const limit = limitParam(params, "limit", 100, context.maxBatchSize);
-      return queue.listDead({ limit, cursor }).then((page) =>
-        json({ Messages: page.messages.map(toInfoJson), Cursor: page.cursor ?? null })
+      return queue.listDead({ limit, cursor }).then(
+        (page) => json({ Messages: page.messages.map(toInfoJson), Cursor: page.cursor ?? null }),
+        (error: unknown) => {
+          // The queue checks the cursor's shape (each engine has its own): the client's mistake.
+          if (cursor !== undefined && error instanceof TypeError) {
+            throw new WireError(
+              `cursor must be a Cursor from a previous page: current value is ${excerpt(cursor)}`,
+            );
+          }
+          throw error;
+        },
       );
     }
     case "GET dead/count":
@@ -356,23 +467,12 @@ async function receive(
   const { queue } = context;
   const batch = params.has("max");
   const max = batch ? limitParam(params, "max", 1, context.maxBatchSize) : 1;
-  const timeoutText = params.get("timeout") ?? "";
+  const window = pollWindow(new URL(request.url).search.slice(1));
   let messages: Message[];
-  if (timeoutText === "") {
+  if (window === undefined) {
     messages = batch ? await queue.receiveBatch(max) : [await queue.receive()].filter(isMessage);
   } else {
-    const timeout = duration(timeoutText, "timeout");
-    if (timeout <= 0n || timeout > MAX_WAIT_NS) {
-      throw new WireError("timeout must be between 0 (exclusive) and 20 (inclusive) seconds");
-    }
-    let interval = timeout < DEFAULT_INTERVAL_NS ? timeout : DEFAULT_INTERVAL_NS;
-    const intervalText = params.get("interval") ?? "";
-    if (intervalText !== "") {
-      interval = duration(intervalText, "interval");
-      if (interval <= 0n || interval > timeout) {
-        throw new WireError("interval must be between 0 (exclusive) and timeout (inclusive)");
-      }
-    }
+    const { timeout, interval } = window;
     const received = await longPoll(context, request, max, timeout, interval);
     if (received === undefined) return new Response(null, { status: 204 });
     messages = received;
@@ -410,6 +510,40 @@ async function receive(
   );
 }
 
+/** A long poll's timeout and interval, in nanoseconds. */
+export interface PollWindow {
+  readonly timeout: bigint;
+  readonly interval: bigint;
+}
+
+/**
+ * Reads a GET's `timeout` and `interval` as goqite does: from the query as Go's `net/url` parses
+ * it (`r.URL.Query().Get`), with Go's durations and goqite's bounds.
+ *
+ * @param rawQuery The URL's query, without the `?`.
+ * @returns `undefined` for a plain receive (no or an empty `timeout`), else the long poll's
+ * window.
+ * @throws {WireError} With goqite's message when a duration does not parse or is out of range.
+ */
+export function pollWindow(rawQuery: string): PollWindow | undefined {
+  const query = parseGoQuery(rawQuery);
+  const timeoutText = query.get("timeout")?.[0] ?? "";
+  if (timeoutText === "") return undefined;
+  const timeout = duration(timeoutText, "timeout");
+  if (timeout <= 0n || timeout > MAX_WAIT_NS) {
+    throw new WireError("timeout must be between 0 (exclusive) and 20 (inclusive) seconds");
+  }
+  let interval = timeout < DEFAULT_INTERVAL_NS ? timeout : DEFAULT_INTERVAL_NS;
+  const intervalText = query.get("interval")?.[0] ?? "";
+  if (intervalText !== "") {
+    interval = duration(intervalText, "interval");
+    if (interval <= 0n || interval > timeout) {
+      throw new WireError("interval must be between 0 (exclusive) and timeout (inclusive)");
+    }
+  }
+  return { timeout, interval };
+}
+
 /** Waits up to `timeout` for messages; `undefined` when the wait ended without any. */
 async function longPoll(
   context: HandlerContext,
@@ -441,22 +575,31 @@ async function longPoll(
 /** POST: goqite's send, and qite's batch send (`Messages`). */
 async function send(context: HandlerContext, body: WireRequest): Promise<Response> {
   const { queue } = context;
-  const outgoing = (entry: WireMessage, where: string) => {
-    if (!entry.hasBody) throw new WireError(`Body is missing${where}`);
+  // The queue may have a limit of its own; the smaller one decides, so the queue never refuses.
+  const maxBodySize = Math.min(
+    context.maxBodySize,
+    (queue as { maxBodySize?: number }).maxBodySize ?? Infinity,
+  );
+  const outgoing = (entry: WireMessage, where: string): SendMessage => {
+    // goqite's order: the delay is checked before the queue refuses a nil body.
     if (entry.delay !== undefined && entry.delay < 0n) {
       throw new WireError(`delay cannot be negative${where}`);
     }
-    const bytes = entry.body ?? new Uint8Array(0);
-    if (bytes.length > context.maxBodySize) {
+    if (entry.body === undefined) {
+      // goqite binds a nil Body as NULL and answers 500 (body is NOT NULL); this is the client's
+      // mistake, so qite says so.
+      throw new WireError(`Body is missing or null${where}: send "" for an empty message`);
+    }
+    if (entry.body.length > maxBodySize) {
       throw new WireError(
-        `Body must be at most ${context.maxBodySize} bytes${where}: current size is ${bytes.length}`,
+        `Body must be at most ${maxBodySize} bytes${where}: current size is ${entry.body.length}`,
         413,
       );
     }
     return {
-      body: bytes,
+      body: entry.body,
       delay: toMilliseconds(entry.delay ?? 0n, `Delay${where}`),
-      priority: toPriority(entry.priority, where),
+      priority: toPriority(entry.priority ?? 0n),
     };
   };
   if (body.messages !== undefined) {
@@ -465,7 +608,7 @@ async function send(context: HandlerContext, body: WireRequest): Promise<Respons
     counted(context, "send", ids.length);
     return json({ IDs: ids });
   }
-  const message = single(body, "a message to send");
+  const message = single(body);
   const id = await queue.send(outgoing(message, ""));
   counted(context, "send", 1);
   return new Response(null, {
@@ -495,7 +638,7 @@ async function extend(context: HandlerContext, body: WireRequest): Promise<Respo
     }
     return json({ Results: results });
   }
-  const [target, delay] = parse(single(body, "the message to extend"), "");
+  const [target, delay] = parse(single(body), "");
   return applied(await queue.extend(target, delay), target);
 }
 
@@ -508,7 +651,7 @@ async function remove(context: HandlerContext, body: WireRequest): Promise<Respo
     counted(context, "delete", results.filter((done) => done).length);
     return json({ Results: results });
   }
-  const target = targetOf(single(body, "the message to delete"), "");
+  const target = targetOf(single(body), "");
   const done = await queue.delete(target);
   counted(context, "delete", done ? 1 : 0);
   return applied(done, target);
@@ -529,9 +672,7 @@ function counted(context: HandlerContext, operation: Operation, count: number): 
 
 /** POST release: hands received messages back uncounted (fenced; qite's own route). */
 async function handBack(context: HandlerContext, body: WireRequest): Promise<Response> {
-  const entries = body.messages !== undefined
-    ? batchOf(context, body)
-    : [single(body, "the message to release")];
+  const entries = body.messages !== undefined ? batchOf(context, body) : [single(body)];
   const receipts = entries.map((entry, i) => {
     const where = body.messages === undefined ? "" : entryAt(i);
     const target = targetOf(entry, where);
@@ -552,9 +693,7 @@ async function handBack(context: HandlerContext, body: WireRequest): Promise<Res
 
 /** POST bury: makes received messages dead at once (fenced; qite's own route). */
 async function bury(context: HandlerContext, body: WireRequest): Promise<Response> {
-  const entries = body.messages !== undefined
-    ? batchOf(context, body)
-    : [single(body, "the message to bury")];
+  const entries = body.messages !== undefined ? batchOf(context, body) : [single(body)];
   const results: boolean[] = [];
   for (const [i, entry] of entries.entries()) {
     const where = body.messages === undefined ? "" : entryAt(i);
@@ -573,11 +712,9 @@ function applied(done: boolean, target: MessageId | Receipt): Response {
   return new Response(null, { status: 200, headers: { "qite-applied": String(done) } });
 }
 
-function single(body: WireRequest, what: string): WireMessage {
-  if (body.message === undefined) {
-    throw new WireError(`Message is missing: the request must be {"Message": …} with ${what}`);
-  }
-  return body.message;
+/** goqite's `Message`: as decoded, or all zero values when the request had none. */
+function single(body: WireRequest): WireMessage {
+  return body.message ?? {};
 }
 
 function batchOf(context: HandlerContext, body: WireRequest): WireMessage[] {
@@ -604,21 +741,25 @@ function targetOf(entry: WireMessage, where: string): MessageId | Receipt {
   return { id: entry.id, delivery: entry.delivery };
 }
 
-/** Nanoseconds to whole milliseconds, rounding up so that a positive delay stays positive. */
+/**
+ * Nanoseconds to whole milliseconds, rounding up so that a positive delay stays positive. Every
+ * Go duration fits: the longest, 2^63 − 1 ns, is `MAX_DURATION_MS` once rounded up.
+ */
 function toMilliseconds(ns: bigint, field: string): number {
   const ms = (ns + NS_PER_MS - 1n) / NS_PER_MS;
   if (ms > BigInt(MAX_DURATION_MS)) {
-    throw new WireError(`${field} must be at most 100 years: current value is ${ns} ns`);
+    throw new WireError(
+      `${field} must be at most ${MAX_DURATION_MS} ms: current value is ${ns} ns`,
+    );
   }
   return Number(ms);
 }
 
-function toPriority(priority: bigint | undefined, where: string): number {
-  if (priority === undefined) return 0;
-  if (priority < BigInt(Number.MIN_SAFE_INTEGER) || priority > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new WireError(`Priority must be a safe integer (±2^53 − 1)${where}`);
-  }
-  return Number(priority);
+/** A 64-bit priority: a number when it is a safe integer, else the bigint itself. */
+function toPriority(priority: bigint): number | bigint {
+  return priority >= BigInt(Number.MIN_SAFE_INTEGER) && priority <= BigInt(Number.MAX_SAFE_INTEGER)
+    ? Number(priority)
+    : priority;
 }
 
 function duration(value: string, name: string): bigint {
@@ -640,7 +781,9 @@ function limitParam(params: URLSearchParams, name: string, fallback: number, max
   if (value === null || value === "") return fallback;
   const n = /^[0-9]{1,10}$/.test(value) ? Number(value) : NaN;
   if (!(n >= 1 && n <= max)) {
-    throw new WireError(`${name} must be an integer from 1 to ${max}: current value is ${value}`);
+    throw new WireError(
+      `${name} must be an integer from 1 to ${max}: current value is ${excerpt(value)}`,
+    );
   }
   return n;
 }
@@ -655,13 +798,13 @@ async function withBody(
   const type = request.headers.get("content-type");
   if (type !== null && !ACCEPTED_TYPES.test(type.split(";")[0]!.trim().toLowerCase())) {
     await request.body?.cancel().catch(() => {});
-    return text(415, `Content-Type must be application/json: current value is ${type}`);
+    return text(415, `Content-Type must be application/json: current value is ${excerpt(type)}`);
   }
   const bytes = await readBody(request, context.maxRequestSize);
   if (bytes === undefined) {
     return text(413, `the request body must be at most ${context.maxRequestSize} bytes`);
   }
-  return fn(decodeRequest(bytes, allowEmpty));
+  return fn(decodeRequest(bytes, { allowEmpty }));
 }
 
 /** Reads the body, or returns `undefined` (having stopped reading) when it exceeds `limit`. */
@@ -711,15 +854,16 @@ async function release(context: HandlerContext, messages: readonly Message[]): P
   }
 }
 
-/** Turns a thrown error into a response: 4xx for the client's mistakes, 5xx without detail. */
+/**
+ * Turns a thrown error into a response. Only qite's own checks of the request (a `WireError`)
+ * answer 4xx with their message; anything else, a `TypeError` from the `authorize` hook included,
+ * is a 5xx without detail, and the cause goes to the logger.
+ */
 export function failure(context: HandlerContext, request: Request, error: unknown): Response {
   if (error instanceof WireError) return text(error.status, error.message);
-  if (error instanceof TypeError || error instanceof RangeError) {
-    // The queue refused an argument the wire format let through (e.g. a listDead cursor).
-    return text(400, error.message);
-  }
   const busy = error instanceof QueueError &&
-    (error.code === "BUSY" || error.code === "LOCKED" || error.code === "CLOSED");
+    (error.code === "BUSY" || error.code === "LOCKED" || error.code === "CLOSED" ||
+      error.code === "NETWORK");
   log(context.logger, "Cannot answer a queue request", {
     queue: context.queue.name,
     method: request.method,

@@ -1,5 +1,6 @@
 /**
- * A standalone queue server: many named queues of one SQLite file over HTTP.
+ * A standalone queue server: many named queues of one SQLite file, or of one PostgreSQL
+ * database, over HTTP.
  *
  * @module
  */
@@ -8,30 +9,43 @@ import type { Database, SqliteHandle } from "../src/sqlite/database.ts";
 import { listQueues } from "../src/sqlite/list_queues.ts";
 import { checkDatabase, Queue, resolveDatabase } from "../src/sqlite/queue.ts";
 import { setup } from "../src/sqlite/schema.ts";
+import { isPostgresClient, type PostgresClient } from "../src/postgres/_client.ts";
+import { listQueues as listPostgresQueues } from "../src/postgres/list_queues.ts";
+import { PostgresQueue } from "../src/postgres/queue.ts";
+import { checkSchema } from "../src/postgres/schema.ts";
+import type { QueueLike } from "../src/queue_like.ts";
 import { checkInteger, show } from "../src/_validate.ts";
+import { checkDuration } from "../src/_input.ts";
 import { listen, type Listener } from "../src/runtime/serve.ts";
 import { goJson } from "./_wire.ts";
 import { createDashboard, type DashboardOptions } from "./dashboard.ts";
 import { type OperationEvent, Throughput } from "./throughput.ts";
 import {
   authorize,
+  below,
   failure,
   type Handler,
   type HandlerContext,
   handlerContext,
   handleRequest,
   type HandlerOptions,
+  notImplemented,
   type Route,
   text,
+  urlOf,
 } from "./handler.ts";
 
 /** Options for {@linkcode createRouter}. */
 export interface RouterOptions extends HandlerOptions {
   /**
-   * The database: a {@linkcode Database}, a driver handle, or a file path. Given a path, the
-   * router opens it, creates the table if needed, and closes it on `close()`.
+   * The database: a SQLite {@linkcode Database}, a SQLite driver handle, or a file path (given
+   * a path, the router opens it, creates the table if needed, and closes it on `close()`); or a
+   * PostgreSQL client (a postgres.js `sql` or a Bun.SQL instance), whose `goqite` table must be
+   * set up (`setup` of `@qite/qite/postgres`) and which stays open on `close()`.
    */
-  db: Database | SqliteHandle | string;
+  db: Database | SqliteHandle | string | PostgresClient;
+  /** The PostgreSQL schema of the `goqite` table (PostgreSQL only; default: the search path). */
+  schema?: string;
   /**
    * Every queue's visibility timeout, in milliseconds.
    *
@@ -45,8 +59,8 @@ export interface RouterOptions extends HandlerOptions {
    */
   maxReceive?: number;
   /**
-   * Serves the web dashboard (see {@linkcode createDashboard}) at `/`, beside `/queues` and
-   * `/health`, with sparklines of the sends and deletes the router answers. `true` for the
+   * Serves the web dashboard (see {@linkcode createDashboard}) at `/` (below `basePath`), beside
+   * `/queues` and `/health`, with sparklines of the sends and deletes the router answers. `true` for the
    * defaults, or the dashboard's options. The router's `authorize` guards the queues' routes
    * only: when it is set, the dashboard needs its own `authorize` or `token`, so that turning
    * the dashboard on never opens what `authorize` closes.
@@ -60,9 +74,9 @@ export interface RouterOptions extends HandlerOptions {
 export interface Router {
   /** Answers a request. */
   readonly fetch: Handler;
-  /** The database. */
-  readonly db: Database;
-  /** Closes the database if the router opened it. */
+  /** The database: the SQLite {@linkcode Database}, or the PostgreSQL client. */
+  readonly db: Database | PostgresClient;
+  /** Closes the queues, and the database if the router opened it. */
   close(): void;
   /** Same as `close()`. */
   [Symbol.dispose](): void;
@@ -87,8 +101,8 @@ const MAX_CACHED_QUEUES = 1000;
 /**
  * Creates a handler for every queue in one database: goqite's routes and qite's extensions at
  * `/queues/{name}` (see {@linkcode createHandler}), `GET /queues` for the names of the queues
- * that hold messages, and `GET /health`. A queue name is letters, digits and `_ . : -`, at most
- * 128 characters; it is checked, never pasted into SQL.
+ * that hold messages, and `GET /health`, all below `basePath` when it is given. A queue name is
+ * letters, digits and `_ . : -`, at most 128 characters; it is checked, never pasted into SQL.
  *
  * @param options The database, the queues' settings, and the handler's options.
  * @returns The router.
@@ -116,36 +130,85 @@ export function createRouter(options: RouterOptions): Router {
       `Cannot ${action} as the options must be an object: current value is ${show(options)}`,
     );
   }
-  const { db: source, timeout = 5000, maxReceive = 3, dashboard, ...handlerOptions } = options;
-  checkInteger(action, "timeout", timeout, 0);
+  const {
+    db: source,
+    schema,
+    timeout = 5000,
+    maxReceive = 3,
+    dashboard,
+    ...handlerOptions
+  } = options;
+  checkDuration(action, "timeout", timeout, 1);
   checkInteger(action, "maxReceive", maxReceive, 1);
   const board = dashboardOptions(action, dashboard, handlerOptions);
   checkDatabase(action, source);
-  const owned = typeof source === "string";
-  const db = resolveDatabase(source);
-  if (!owned) setup(db);
+  let db: Database | PostgresClient;
+  let open: (name: string) => QueueLike;
+  let list: () => Promise<string[]>;
+  let owned = false;
+  if (isPostgresClient(source)) {
+    checkSchema(action, schema);
+    const sql = source as PostgresClient;
+    db = sql;
+    open = (name) =>
+      new PostgresQueue({
+        sql,
+        name,
+        ...(schema === undefined ? {} : { schema }),
+        timeout,
+        maxReceive,
+      });
+    list = () => listPostgresQueues(sql, schema === undefined ? {} : { schema });
+  } else {
+    if (schema !== undefined) {
+      throw new TypeError(
+        `Cannot ${action} as 'schema' is for PostgreSQL only: current value is ${show(schema)}`,
+      );
+    }
+    owned = typeof source === "string";
+    const sqlite = resolveDatabase(source as Database | SqliteHandle | string);
+    if (!owned) setup(sqlite);
+    db = sqlite;
+    open = (name) => new Queue({ db: sqlite, name, timeout, maxReceive });
+    list = () => listQueues(sqlite);
+  }
   // Validates the handler options once, with a throwaway queue.
-  const template = handlerContext(
-    new Queue({ db, name: "-", timeout, maxReceive }),
-    handlerOptions,
-  );
+  const placeholder = open("-");
+  const template = handlerContext(placeholder, handlerOptions);
+  void placeholder.close();
   const contexts = new Map<string, HandlerContext>();
   const contextFor = (name: string): HandlerContext => {
     let context = contexts.get(name);
     if (context === undefined) {
-      if (contexts.size >= MAX_CACHED_QUEUES) contexts.delete(contexts.keys().next().value!);
-      context = { ...template, queue: new Queue({ db, name, timeout, maxReceive }) };
+      if (contexts.size >= MAX_CACHED_QUEUES) {
+        const [oldest, dropped] = contexts.entries().next().value!;
+        contexts.delete(oldest);
+        void dropped.queue.close();
+      }
+      context = { ...template, queue: open(name) };
       contexts.set(name, context);
     }
     return context;
   };
-  const serveDashboard = board === undefined ? undefined : createDashboard({
-    list: () => listQueues(db),
-    queue: (name) => contextFor(name).queue,
-  }, board);
+  const serveDashboard = board === undefined
+    ? undefined
+    : createDashboard({ list, queue: (name) => contextFor(name).queue }, {
+      ...board,
+      basePath: template.basePath ?? "",
+    });
   const route = async (request: Request): Promise<Response> => {
-    const segments = new URL(request.url).pathname.split("/").filter((s) => s !== "");
-    if (segments[0] === "health" && segments.length === 1) return text(200, "ok");
+    const unknown = notImplemented(request.method);
+    if (unknown !== undefined) return unknown;
+    const pathname = urlOf(request).pathname;
+    const relative = template.basePath === undefined
+      ? pathname
+      : below(pathname, template.basePath);
+    if (relative === undefined) return text(404, `not found: no route at ${pathname}`);
+    const segments = relative.split("/").filter((s) => s !== "");
+    if (segments[0] === "health" && segments.length === 1) {
+      if (request.method === "GET" || request.method === "HEAD") return text(200, "ok");
+      return text(405, `method ${request.method} is not allowed here`, { allow: "GET, HEAD" });
+    }
     if (segments[0] !== "queues") {
       if (serveDashboard !== undefined) return serveDashboard(request);
       return text(404, "not found: queues live at /queues/{name}");
@@ -157,7 +220,7 @@ export function createRouter(options: RouterOptions): Router {
       try {
         const refused = await authorize(template, request);
         if (refused !== undefined) return refused;
-        return new Response(goJson({ Queues: await listQueues(db) }), {
+        return new Response(goJson({ Queues: await list() }), {
           headers: { "content-type": "application/json" },
         });
       } catch (error) {
@@ -183,7 +246,9 @@ export function createRouter(options: RouterOptions): Router {
   const fetch = (request: Request): Promise<Response> =>
     route(request).catch((error) => failure(template, request, error));
   const close = (): void => {
-    if (owned) db.close();
+    for (const context of contexts.values()) void context.queue.close();
+    contexts.clear();
+    if (owned) (db as Database).close();
   };
   return { fetch, db, close, [Symbol.dispose]: close };
 }
@@ -224,7 +289,6 @@ function dashboardOptions(
       user(event);
     };
   }
-  options.basePath = "";
   if (options.logger === undefined && handlerOptions.logger !== undefined) {
     options.logger = handlerOptions.logger;
   }
@@ -253,8 +317,8 @@ export interface Server {
   readonly url: string;
   /** The port it listens on. */
   readonly port: number;
-  /** The database it serves. */
-  readonly db: Database;
+  /** The database it serves: the SQLite {@linkcode Database}, or the PostgreSQL client. */
+  readonly db: Database | PostgresClient;
   /**
    * Shuts down gracefully: stops accepting connections, ends long polls (with 204, handing
    * nothing out), waits for the requests in flight, then closes the database if it opened it.

@@ -5,8 +5,8 @@
  * @module
  */
 
-import type { MessageId } from "../src/message.ts";
-import { Queue, type QueueTransaction } from "../src/sqlite/queue.ts";
+import type { Priority, SendMessage } from "../src/message.ts";
+import { Queue } from "../src/sqlite/queue.ts";
 import { show } from "../src/_validate.ts";
 import { encodeJob } from "./envelope.ts";
 
@@ -23,23 +23,40 @@ export interface CreateJobOptions {
    *
    * @default {0}
    */
-  priority?: number;
+  priority?: Priority;
+}
+
+/**
+ * Where a job can be created: anything that sends a message, such as a queue (a SQLite
+ * `Queue`, a PostgreSQL queue, an HTTP client: `send` returns a promise) or a transaction on one
+ * (SQLite's `QueueTransaction`: `send` returns the id at once).
+ *
+ * @typeParam R What `send` returns.
+ */
+export interface JobTarget<R> {
+  /** Sends a message. */
+  send(message: SendMessage): R;
 }
 
 /**
  * Creates a job: sends a message to `queue` whose body is the job's name and body in goqite's
- * gob format (see {@linkcode encodeJob}), so a goqite runner can run it too. Given a {@linkcode QueueTransaction} instead of a queue, it
- * sends inside that transaction and returns the id at once, so the job commits or rolls back
- * with your own writes.
+ * gob format (see {@linkcode encodeJob}), so a goqite runner can run it too. `queue` is any
+ * queue (SQLite, PostgreSQL, or an HTTP client), or a transaction on one: given a SQLite
+ * {@linkcode QueueTransaction}, it sends inside that transaction and returns the id at once;
+ * given a PostgreSQL queue's `queue.with(tx)`, it sends inside your PostgreSQL transaction. Either
+ * way the job commits or rolls back with your own writes.
  *
+ * @typeParam R What the target's `send` returns: a promise of the id for a queue, the id for a
+ * SQLite transaction.
  * @param queue The queue a {@linkcode Runner} reads, or a transaction on it.
  * @param name The job's name, as registered with {@linkcode Runner.register}.
  * @param body The job's body: bytes, or a string stored as UTF-8.
  * @param options A delay and a priority.
- * @returns The message id (a promise of it, given a queue).
+ * @returns The message id, or a promise of it (`undefined` from a server that does not say it).
  * @throws {TypeError} If `name` or `body` is invalid.
  * @throws {RangeError} If `delay` or `priority` is out of range.
- * @throws {QueueError} If the queue is closed or SQLite fails.
+ * @throws {QueueError} If the queue is closed or its database fails. A queue's misuse and
+ * failures come as a rejected promise.
  *
  * @example Creating a job, and one inside a transaction
  * ```ts
@@ -67,33 +84,19 @@ export interface CreateJobOptions {
  * assert.equal(new TextDecoder().decode(job.body), "alice@example.com");
  * ```
  */
-export function createJob(
-  queue: Queue,
-  name: string,
-  body: Uint8Array | string,
-  options?: CreateJobOptions,
-): Promise<MessageId>;
-export function createJob(
-  queue: QueueTransaction,
-  name: string,
-  body: Uint8Array | string,
-  options?: CreateJobOptions,
-): MessageId;
-export function createJob(
-  queue: Queue | QueueTransaction,
+export function createJob<R>(
+  queue: JobTarget<R>,
   name: string,
   body: Uint8Array | string,
   options: CreateJobOptions = {},
-): Promise<MessageId> | MessageId {
-  const isQueue = queue instanceof Queue;
+): R {
+  const sqliteTransaction = typeof queue === "object" && queue !== null &&
+    (queue as { queue?: unknown }).queue instanceof Queue;
   try {
-    if (
-      !isQueue && (typeof queue !== "object" || queue === null || !(queue.queue instanceof Queue))
-    ) {
+    if (typeof (queue as Partial<JobTarget<R>>)?.send !== "function") {
       throw new TypeError(
-        `Cannot create job as 'queue' must be a Queue or a QueueTransaction: current value is ${
-          show(queue)
-        }`,
+        `Cannot create job as 'queue' must be a queue or a transaction on one (with send()): ` +
+          `current value is ${show(queue)}`,
       );
     }
     if (typeof options !== "object" || options === null) {
@@ -101,14 +104,15 @@ export function createJob(
         `Cannot create job as 'options' must be an object: current value is ${show(options)}`,
       );
     }
-    const message = {
+    return queue.send({
       body: encodeJob(name, body),
       delay: options.delay ?? 0,
       priority: options.priority ?? 0,
-    };
-    return isQueue ? queue.send(message) : queue.send(message);
+    });
   } catch (error) {
-    if (isQueue) return Promise.reject(error);
+    // A queue's operations (and a PostgreSQL transaction's) report misuse as a rejection; a
+    // SQLite transaction's, which are synchronous, throw it.
+    if (!sqliteTransaction) return Promise.reject(error) as R;
     throw error;
   }
 }

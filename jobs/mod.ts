@@ -33,7 +33,7 @@
  * @module
  */
 
-export { createJob, type CreateJobOptions } from "./create_job.ts";
+export { createJob, type CreateJobOptions, type JobTarget } from "./create_job.ts";
 export { decodeJob, encodeJob, type JobEnvelope } from "./envelope.ts";
 export {
   type Backoff,

@@ -608,6 +608,7 @@ export class Runner {
       }
     }
     run.leases.stop();
+    await Promise.all(this.#settling);
     for (let attempt = 0; attempt < FINAL_ACK_ATTEMPTS && run.acks.size > 0; attempt++) {
       if (this.#queue.closed) break;
       if (attempt > 0) {
@@ -642,7 +643,7 @@ export class Runner {
     } catch (error) {
       run.leases.remove(lease);
       this.#log("Cannot decode job; it is dead now", { id: message.id, error: describe(error) });
-      void this.#safely(() => this.#queue.bury(message));
+      this.#settle(() => this.#queue.bury(message));
       return;
     }
     const registration = this.#jobs.get(envelope.name);
@@ -653,7 +654,7 @@ export class Runner {
         name: envelope.name,
       });
       // Not counted as a receive: a deploy that registers the job will run it.
-      void this.#safely(() => this.#queue.release(message, this.#queue.timeout));
+      this.#settle(() => this.#queue.release(message, this.#queue.timeout));
       return;
     }
     this.#running.add(held);
@@ -706,11 +707,11 @@ export class Runner {
       run.acks.push(message);
     } else if (error instanceof RetryJob) {
       this.#log("Job asked to be retried", { ...event, retryIn: error.delay });
-      void this.#safely(() => this.#queue.release(message, error.delay));
+      this.#settle(() => this.#queue.release(message, error.delay));
     } else if (stop.aborted && (error === stop.reason || isAbortError(error))) {
       // Stopped by the shutdown: hand it back at once, not counted as a failure.
       this.#log("Job stopped by shutdown; handing it back", event);
-      void this.#safely(() => this.#queue.release(message, 0));
+      this.#settle(() => this.#queue.release(message, 0));
     } else {
       const dead = message.received >= this.#queue.maxReceive;
       const retryIn = dead ? undefined : Math.max(0, registration.backoff(message.received));
@@ -720,9 +721,7 @@ export class Runner {
         retryIn,
       });
       this.#hook("failure", { ...event, error, retryIn });
-      void this.#safely(() =>
-        dead ? this.#queue.bury(message) : this.#queue.extend(message, retryIn!)
-      );
+      this.#settle(() => dead ? this.#queue.bury(message) : this.#queue.extend(message, retryIn!));
     }
     this.#slot?.();
     if (this.#running.size === 0) this.#idle?.();
@@ -750,6 +749,19 @@ export class Runner {
         );
       }
     }
+  }
+
+  /** Jobs' outcomes on their way to the queue, which `start()` waits for before it resolves. */
+  #settling = new Set<Promise<void>>();
+
+  /**
+   * Sends a job's outcome (a release, a bury, an extension) to the queue without holding up the
+   * job's slot; the shutdown waits for it, so that `start()` resolves with every outcome
+   * written (the queue may be remote, as PostgreSQL or HTTP).
+   */
+  #settle(fn: () => Promise<unknown>): void {
+    const done = this.#safely(fn).finally(() => this.#settling.delete(done));
+    this.#settling.add(done);
   }
 
   async #safely(fn: () => Promise<unknown>): Promise<void> {

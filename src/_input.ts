@@ -21,7 +21,9 @@ export function toBody(action: string, body: unknown): Uint8Array {
   );
 }
 
-/** Checks a duration in milliseconds: an integer from `min` (default 0) to 100 years. */
+/** Checks a duration in milliseconds: an integer from `min` (default 0) to `MAX_DURATION_MS`
+ * (Go's longest duration, about 292 years).
+ */
 export function checkDuration(
   action: string,
   name: string,

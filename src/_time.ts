@@ -7,8 +7,12 @@
  * @module
  */
 
-/** The longest delay, timeout or extension qite accepts: 100 years, in milliseconds. */
-export const MAX_DURATION_MS = 3_155_760_000_000;
+/**
+ * The longest delay, timeout or extension qite accepts, in milliseconds: Go's longest
+ * `time.Duration` (2^63 − 1 ns, about 292 years) rounded up to a whole millisecond, so that every
+ * delay goqite accepts is accepted here too.
+ */
+export const MAX_DURATION_MS = 9_223_372_036_855;
 
 let lastMs = Number.NaN;
 let lastText = "";
@@ -37,22 +41,37 @@ const RANDOM_BYTES = 10;
 const POOL_IDS = 256;
 const pool = new Uint8Array(RANDOM_BYTES * POOL_IDS);
 let poolIndex = POOL_IDS;
+/** The time and random part of the last id made, to keep ids of one millisecond in order. */
+let lastIdMs = 0;
+const lastRandom = new Uint8Array(RANDOM_BYTES);
 
 /**
  * Returns a new message id in goqite's shape, `m_` and 32 lowercase hex digits (16 bytes), laid
  * out like a UUIDv7: 6 bytes of the current time in milliseconds, then 10 random bytes (80 bits,
- * so ids never collide). Ids made later sort later, so new rows land at the end of the primary
- * key's B-tree instead of at random pages: sends and deletes write far fewer pages than with
- * goqite's 16 random bytes. Nothing orders messages by id; goqite's random ids and these share
- * one table.
+ * so ids never collide). Ids made later sort later, also within one millisecond of one process
+ * (there the random part of the previous id is counted up by one, as in a monotonic ULID), so
+ * new rows land at the end of the primary key's B-tree instead of at random pages, and the
+ * PostgreSQL engine breaks ties of equal `created` times in send order. goqite's random ids and
+ * these share one table.
  */
 export function newId(): string {
-  if (poolIndex === POOL_IDS) {
-    crypto.getRandomValues(pool);
-    poolIndex = 0;
+  let ms = Date.now();
+  if (ms > lastIdMs) {
+    if (poolIndex === POOL_IDS) {
+      crypto.getRandomValues(pool);
+      poolIndex = 0;
+    }
+    const offset = RANDOM_BYTES * poolIndex++;
+    lastRandom.set(pool.subarray(offset, offset + RANDOM_BYTES));
+    lastIdMs = ms;
+  } else {
+    ms = lastIdMs;
+    let i = RANDOM_BYTES - 1;
+    while (i >= 0 && lastRandom[i] === 255) lastRandom[i--] = 0;
+    if (i >= 0) lastRandom[i]!++;
+    else ms = ++lastIdMs; // 2^80 ids in one millisecond: borrow the next one.
   }
-  const offset = RANDOM_BYTES * poolIndex++;
-  let id = "m_" + Date.now().toString(16).padStart(12, "0");
-  for (let i = offset; i < offset + RANDOM_BYTES; i++) id += HEX[pool[i]!];
+  let id = "m_" + ms.toString(16).padStart(12, "0");
+  for (let i = 0; i < RANDOM_BYTES; i++) id += HEX[lastRandom[i]!];
   return id;
 }

@@ -7,7 +7,8 @@
 /**
  * The stable codes a {@linkcode QueueError} carries.
  *
- * - `BUSY`: the database stayed locked by another connection for longer than the busy timeout.
+ * - `BUSY`: the database stayed locked by another connection for longer than the busy timeout
+ *   (SQLite), or a statement or lock timeout cancelled the statement (PostgreSQL).
  * - `LOCKED`: a table in this connection's own database is locked (shared cache, open cursor).
  * - `CONSTRAINT`: a constraint failed (unique, not null, check, foreign key).
  * - `CLOSED`: the queue or its database connection is closed.
@@ -18,13 +19,16 @@
  * - `IO`: the operating system reported an I/O error.
  * - `CANT_OPEN`: the database file cannot be opened (missing directory, permissions).
  * - `TOO_BIG`: a string or blob is larger than SQLite allows.
- * - `NOT_SET_UP`: the `goqite` table does not exist; call `setup(db)` first.
+ * - `NOT_SET_UP`: the `goqite` table (or its PostgreSQL schema) does not exist; call `setup` first.
  * - `SCHEMA_MISMATCH`: a `goqite` table exists but is not goqite's.
  * - `UNSUPPORTED`: the SQLite library or driver lacks something qite needs.
  * - `LEASE_LOST`: a job's lease ran out or was taken, and another consumer may hold its message.
  * - `HTTP`: a qite server answered a client with an error status (see `HttpError`).
- * - `NETWORK`: a client could not reach its server, or the answer was not qite's.
+ * - `NETWORK`: a client could not reach its server, or the answer was not qite's; for PostgreSQL,
+ *   the connection could not be opened or was lost, and retrying for the queue's `retryTimeout`
+ *   did not help.
  * - `SQLITE`: any other SQLite error; see `sqliteCode` and `cause`.
+ * - `POSTGRES`: any other PostgreSQL error; see `sqlState` and `cause`.
  */
 export type QueueErrorCode =
   | "BUSY"
@@ -44,7 +48,8 @@ export type QueueErrorCode =
   | "LEASE_LOST"
   | "HTTP"
   | "NETWORK"
-  | "SQLITE";
+  | "SQLITE"
+  | "POSTGRES";
 
 /** Options for {@linkcode QueueError}. */
 export interface QueueErrorOptions {
@@ -55,13 +60,19 @@ export interface QueueErrorOptions {
    * unique constraint, 5 for busy). Absent when the driver gave none.
    */
   sqliteCode?: number;
+  /**
+   * The PostgreSQL SQLSTATE (for example `"23505"` for a unique violation, `"57P01"` for a
+   * terminated connection). Absent when the server sent none (the client lost its connection).
+   */
+  sqlState?: string;
 }
 
 /**
  * An operational failure: the database was busy, closed, read-only, full, and so on.
  *
  * Misuse (a wrong argument) throws `TypeError` or `RangeError` instead. The driver's own
- * error is kept as `cause`, and its SQLite result code as `sqliteCode`.
+ * error is kept as `cause`, its SQLite result code as `sqliteCode` and a PostgreSQL server's
+ * SQLSTATE as `sqlState`.
  *
  * @example Telling a busy database from other failures
  * ```ts
@@ -81,18 +92,21 @@ export class QueueError extends Error {
   readonly code: QueueErrorCode;
   /** The SQLite result code (extended where known), or `undefined` when none was reported. */
   readonly sqliteCode: number | undefined;
+  /** The PostgreSQL SQLSTATE, or `undefined` when none was reported. */
+  readonly sqlState: string | undefined;
 
   /**
    * Creates a queue error.
    *
    * @param code The stable code.
    * @param message What failed, in a sentence.
-   * @param options The cause and the SQLite result code.
+   * @param options The cause, the SQLite result code and the PostgreSQL SQLSTATE.
    */
   constructor(code: QueueErrorCode, message: string, options: QueueErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "QueueError";
     this.code = code;
     this.sqliteCode = options.sqliteCode;
+    this.sqlState = options.sqlState;
   }
 }

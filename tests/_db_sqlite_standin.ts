@@ -34,10 +34,12 @@ function plain<T>(fn: () => T): T {
 export class StandInStatement {
   #statement: StatementSync;
   #int64: boolean;
+  #sql: string;
 
-  constructor(statement: StatementSync, int64: boolean) {
+  constructor(statement: StatementSync, int64: boolean, sql: string) {
     this.#statement = statement;
     this.#int64 = int64;
+    this.#sql = sql;
   }
 
   #row(row: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
@@ -64,9 +66,21 @@ export class StandInStatement {
 
   /** Returns every row as plain objects. */
   all(...params: Value[]): Record<string, unknown>[] {
-    return plain(() => this.#statement.all(...params).map((row) => this.#row(row)!));
+    return plain(() => {
+      const rows = this.#statement.all(...params).map((row) => this.#row(row)!);
+      if (faults.failReadsOf?.test(this.#sql)) {
+        throw new Error("simulated failure reading the rows of a statement that ran");
+      }
+      return rows;
+    });
   }
 }
+
+/**
+ * Fault injection for tests: while `failReadsOf` is set, statements whose SQL matches it run,
+ * then fail while their rows are read, as a driver that cannot convert a value would.
+ */
+export const faults: { failReadsOf: RegExp | undefined } = { failReadsOf: undefined };
 
 /** The stand-in's database. */
 export class StandInDatabase {
@@ -101,7 +115,7 @@ export class StandInDatabase {
 
   /** Prepares a statement. */
   prepare(sql: string): StandInStatement {
-    return new StandInStatement(plain(() => this.#db.prepare(sql)), this.#int64);
+    return new StandInStatement(plain(() => this.#db.prepare(sql)), this.#int64, sql);
   }
 
   /** Runs SQL; returns the number of changed rows. */

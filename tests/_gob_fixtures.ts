@@ -6,6 +6,7 @@
  * @module
  */
 
+export { random } from "./_random.ts";
 import { readFileSync } from "node:fs";
 
 /** One case of `cases.json`: what Go's encoding/gob wrote, and what goqite's decoder read. */
@@ -141,16 +142,4 @@ export function storeQiteCase(
   stored.set(gob.subarray(0, at));
   stored.set(gob.subarray(at + body.length), at);
   return { id, name, body: "", bodyLength: body.length, gob: toBase64(stored), bodyAt: at };
-}
-
-/** mulberry32: a small seeded generator of numbers in [0, 1). */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -71,9 +71,15 @@ export function tempDir(): string {
  *
  * @param title The behaviour, as a sentence.
  * @param fn The test body.
+ * @param only The drivers the behaviour concerns, when not every one.
  */
-export function eachDriver(title: string, fn: (context: Context) => void | Promise<void>): void {
+export function eachDriver(
+  title: string,
+  fn: (context: Context) => void | Promise<void>,
+  only?: readonly DriverName[],
+): void {
   for (const driver of testDrivers()) {
+    if (only !== undefined && !only.includes(driver)) continue;
     test(`${title} [${driver}]`, async () => {
       const dir = tempDir();
       const path = join(dir, "test.db");

@@ -1,5 +1,6 @@
 /**
- * Runs the whole suite on Deno, Bun and Node 24, one after the other, and fails if any fails.
+ * Runs the whole suite on Deno, Bun and Node 24, one after the other, and fails if any fails,
+ * after installing the development dependencies (`deno install`).
  * `deno task test` runs this. Bun and Node come through npx (pinned versions) unless
  * QITE_BUN / QITE_NODE name an executable.
  *
@@ -72,6 +73,21 @@ const runs: Record<string, string[]> = {
     ...testFiles(),
   ],
 };
+
+// The development dependencies (package.json: hono, for the mounting tests) into node_modules/,
+// where Bun and Node find them too.
+{
+  const { code } = await new Deno.Command(Deno.execPath(), {
+    args: ["install"],
+    cwd: root,
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (code !== 0) {
+    console.error("deno install failed");
+    Deno.exit(1);
+  }
+}
 
 const wanted = Deno.args.length > 0 ? Deno.args : Object.keys(runs);
 const results: Array<[string, number, number]> = [];

@@ -1,37 +1,38 @@
 import assert from "node:assert/strict";
 import { Queue } from "../mod.ts";
 import { eachDriver, sleep, text } from "./_helpers.ts";
+import { eachEngine } from "./_engines.ts";
 
-eachDriver("Queue.sendBatch() returns the ids in order and the messages arrive in order", async (
-  { db },
+eachEngine("Queue.sendBatch() returns the ids in order and the messages arrive in order", async (
+  { queue },
 ) => {
-  const queue = new Queue({ db, name: "q" });
-  const ids = await queue.sendBatch(Array.from({ length: 5 }, (_, i) => ({ body: `m${i}` })));
+  const q = queue({ name: "q" });
+  const ids = await q.sendBatch(Array.from({ length: 5 }, (_, i) => ({ body: `m${i}` })));
   assert.equal(ids.length, 5);
   assert.equal(new Set(ids).size, 5);
-  const received = await queue.receiveBatch(10);
+  const received = await q.receiveBatch(10);
   assert.deepEqual(received.map((m) => m.id), ids);
   assert.deepEqual(received.map((m) => text(m.body)), ["m0", "m1", "m2", "m3", "m4"]);
 });
 
-eachDriver("Queue.sendBatch() with an empty list does nothing", async ({ db }) => {
-  const queue = new Queue({ db, name: "q" });
-  assert.deepEqual(await queue.sendBatch([]), []);
-  assert.deepEqual(await queue.receiveBatch(5), []);
-  assert.deepEqual(await queue.deleteBatch([]), []);
-  assert.deepEqual(await queue.extendBatch([], 10), []);
+eachEngine("Queue.sendBatch() with an empty list does nothing", async ({ queue }) => {
+  const q = queue({ name: "q" });
+  assert.deepEqual(await q.sendBatch([]), []);
+  assert.deepEqual(await q.receiveBatch(5), []);
+  assert.deepEqual(await q.deleteBatch([]), []);
+  assert.deepEqual(await q.extendBatch([], 10), []);
 });
 
-eachDriver("Queue.sendBatch() checks every entry first and sends nothing if one is bad", async (
-  { db },
+eachEngine("Queue.sendBatch() checks every entry first and sends nothing if one is bad", async (
+  { queue, count },
 ) => {
-  const queue = new Queue({ db, name: "q" });
+  const q = queue({ name: "q" });
   await assert.rejects(
-    queue.sendBatch([{ body: "ok" }, { body: "bad", delay: -1 }]),
+    q.sendBatch([{ body: "ok" }, { body: "bad", delay: -1 }]),
     (error: Error) => error instanceof RangeError && /entry 1/.test(error.message),
   );
-  await assert.rejects(queue.sendBatch("nope" as unknown as []), TypeError);
-  assert.equal(db.prepare("select count(*) as n from goqite").get()?.n, 0);
+  await assert.rejects(q.sendBatch("nope" as unknown as []), TypeError);
+  assert.equal(await count(), 0);
 });
 
 eachDriver("Queue.sendBatch() that fails half-way rolls back whole", async ({ db }) => {
@@ -46,79 +47,82 @@ eachDriver("Queue.sendBatch() that fails half-way rolls back whole", async ({ db
   assert.equal(db.inTransaction, false);
 });
 
-eachDriver("Queue.sendBatch() sends thousands of messages in one call", async ({ db }) => {
-  const queue = new Queue({ db, name: "q" });
-  const ids = await queue.sendBatch(Array.from({ length: 5000 }, (_, i) => ({ body: `${i}` })));
-  assert.equal(new Set(ids).size, 5000);
-  const received = await queue.receiveBatch(5000);
-  assert.equal(received.length, 5000);
-  assert.deepEqual(await queue.deleteBatch(received), Array(5000).fill(true));
-  assert.equal(db.prepare("select count(*) as n from goqite").get()?.n, 0);
-});
+eachEngine(
+  "Queue.sendBatch() sends thousands of messages in one call",
+  async ({ queue, count }) => {
+    const q = queue({ name: "q" });
+    const ids = await q.sendBatch(Array.from({ length: 5000 }, (_, i) => ({ body: `${i}` })));
+    assert.equal(new Set(ids).size, 5000);
+    const received = await q.receiveBatch(5000);
+    assert.equal(received.length, 5000);
+    assert.deepEqual(await q.deleteBatch(received), Array(5000).fill(true));
+    assert.equal(await count(), 0);
+  },
+);
 
-eachDriver("Queue.receiveBatch() returns at most max messages, each once", async ({ db }) => {
-  const queue = new Queue({ db, name: "q" });
-  await queue.sendBatch(Array.from({ length: 7 }, (_, i) => ({ body: `${i}` })));
-  const first = await queue.receiveBatch(3);
-  const second = await queue.receiveBatch(3);
-  const third = await queue.receiveBatch(3);
+eachEngine("Queue.receiveBatch() returns at most max messages, each once", async ({ queue }) => {
+  const q = queue({ name: "q" });
+  await q.sendBatch(Array.from({ length: 7 }, (_, i) => ({ body: `${i}` })));
+  const first = await q.receiveBatch(3);
+  const second = await q.receiveBatch(3);
+  const third = await q.receiveBatch(3);
   assert.deepEqual([first.length, second.length, third.length], [3, 3, 1]);
   const all = [...first, ...second, ...third].map((m) => text(m.body));
   assert.deepEqual(all, ["0", "1", "2", "3", "4", "5", "6"]);
-  assert.deepEqual(await queue.receiveBatch(3), []);
+  assert.deepEqual(await q.receiveBatch(3), []);
 });
 
-eachDriver("Queue.receiveBatch() merges fresh messages and due retries in goqite's order", async (
-  { db, clock },
+eachEngine("Queue.receiveBatch() merges fresh messages and due retries in goqite's order", async (
+  { queue, clock },
 ) => {
-  const queue = new Queue({ db, name: "q", timeout: 100, clock: clock.fn });
-  await queue.send({ body: "old, will be retried" });
+  const q = queue({ name: "q", timeout: 100 });
+  await q.send({ body: "old, will be retried" });
   clock.advance(1);
-  await queue.send({ body: "delayed high", priority: 5, delay: 50 });
+  await q.send({ body: "delayed high", priority: 5, delay: 50 });
   clock.advance(1);
-  assert.equal(text((await queue.receive())!.body), "old, will be retried");
-  await queue.sendBatch([{ body: "new low", priority: -1 }, { body: "new" }]);
+  assert.equal(text((await q.receive())!.body), "old, will be retried");
+  await q.sendBatch([{ body: "new low", priority: -1 }, { body: "new" }]);
   clock.advance(100);
-  const order = (await queue.receiveBatch(10)).map((m) => text(m.body));
+  const order = (await q.receiveBatch(10)).map((m) => text(m.body));
   assert.deepEqual(order, ["delayed high", "old, will be retried", "new", "new low"]);
 });
 
-eachDriver("Queue.deleteBatch() and extendBatch() report each entry's outcome", async (
-  { db, clock },
+eachEngine("Queue.deleteBatch() and extendBatch() report each entry's outcome", async (
+  { queue, clock, count },
 ) => {
-  const queue = new Queue({ db, name: "q", timeout: 100, clock: clock.fn });
-  await queue.sendBatch([{ body: "a" }, { body: "b" }, { body: "c" }]);
-  const [a, b, c] = await queue.receiveBatch(3);
+  const q = queue({ name: "q", timeout: 100 });
+  await q.sendBatch([{ body: "a" }, { body: "b" }, { body: "c" }]);
+  const [a, b, c] = await q.receiveBatch(3);
   assert.ok(a && b && c);
   clock.advance(100);
-  const [again] = await queue.receiveBatch(1); // "a" again: a's first receipt is now stale
+  const [again] = await q.receiveBatch(1); // "a" again: a's first receipt is now stale
   assert.equal(again?.id, a.id);
-  assert.deepEqual(await queue.extendBatch([a, again!, b.id, "m_unknown"], 1000), [
+  assert.deepEqual(await q.extendBatch([a, again!, b.id, "m_unknown"], 1000), [
     false,
     true,
     true,
     false,
   ]);
-  assert.deepEqual(await queue.deleteBatch([a, again!, b, c.id, c.id]), [
+  assert.deepEqual(await q.deleteBatch([a, again!, b, c.id, c.id]), [
     false,
     true,
     true,
     true,
     false,
   ]);
-  assert.equal(db.prepare("select count(*) as n from goqite").get()?.n, 0);
+  assert.equal(await count(), 0);
 });
 
-eachDriver("Queue.receiveBatchAndWait() is woken by a batch sent in this process", async (
-  { db },
+eachEngine("Queue.receiveBatchAndWait() is woken by a batch sent in this process", async (
+  { queue },
 ) => {
-  const queue = new Queue({ db, name: "q" });
-  const waiting = queue.receiveBatchAndWait(10, {
+  const q = queue({ name: "q" });
+  const waiting = q.receiveBatchAndWait(10, {
     interval: 60_000,
     signal: AbortSignal.timeout(10_000),
   });
   await sleep(5);
-  await queue.sendBatch([{ body: "x" }, { body: "y" }]);
+  await q.sendBatch([{ body: "x" }, { body: "y" }]);
   assert.deepEqual((await waiting).map((m) => text(m.body)), ["x", "y"]);
 });
 
@@ -142,17 +146,18 @@ eachDriver("QueueTransaction batch operations commit and roll back together", ({
   assert.equal(db.prepare("select count(*) as n from goqite").get()?.n, 0);
 });
 
-eachDriver("Batch methods reject misuse and change nothing", async ({ db }) => {
-  const queue = new Queue({ db, name: "q" });
-  const id = await queue.send({ body: "x" });
-  await assert.rejects(queue.receiveBatch(0), RangeError);
-  await assert.rejects(queue.receiveBatch(1.5), RangeError);
-  await assert.rejects(queue.receiveBatchAndWait(0), RangeError);
-  await assert.rejects(queue.deleteBatch([id, 5 as unknown as string]), TypeError);
-  await assert.rejects(queue.extendBatch([id], -1), RangeError);
-  await assert.rejects(queue.extendBatch("x" as unknown as string[], 1), TypeError);
-  assert.equal(db.prepare("select received from goqite where id = ?").get(id)?.received, 0);
-  assert.equal(await queue.delete(id), true);
+eachEngine("Batch methods reject misuse and change nothing", async ({ queue, sql }) => {
+  const q = queue({ name: "q" });
+  const id = await q.send({ body: "x" });
+  await assert.rejects(q.receiveBatch(0), RangeError);
+  await assert.rejects(q.receiveBatch(1.5), RangeError);
+  await assert.rejects(q.receiveBatchAndWait(0), RangeError);
+  await assert.rejects(q.deleteBatch([id, 5 as unknown as string]), TypeError);
+  await assert.rejects(q.extendBatch([id], -1), RangeError);
+  await assert.rejects(q.extendBatch("x" as unknown as string[], 1), TypeError);
+  const [row] = await sql(`select received from goqite where id = '${id}'`);
+  assert.equal(Number(row?.received), 0);
+  assert.equal(await q.delete(id), true);
 });
 
 eachDriver(

@@ -17,7 +17,7 @@ import process from "node:process";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { BrowserContext, Page } from "playwright-core";
-import { listQueues, open, Queue, type QueueStats, setup } from "../mod.ts";
+import { type Database, listQueues, open, Queue, type QueueStats, setup } from "../mod.ts";
 import { createJob } from "../jobs/mod.ts";
 import {
   createClient,
@@ -30,6 +30,9 @@ import { visibleText } from "../http/_dashboard_view.ts";
 import { listen } from "../src/runtime/serve.ts";
 import { detectRuntime } from "../src/runtime/detect.ts";
 import { runtimeCommand, sleep } from "./_helpers.ts";
+import { testClients, TestDatabase } from "./_postgres.ts";
+import { PostgresQueue } from "../postgres/mod.ts";
+import type { QueueLike } from "../src/queue_like.ts";
 
 const CHILD = fileURLToPath(new URL("./_child.ts", import.meta.url));
 const CLI = fileURLToPath(new URL("../http/cli.ts", import.meta.url));
@@ -200,7 +203,7 @@ async function showcase(queue: Queue): Promise<void> {
 }
 
 /** Sends, receives and buries so that the queue has one message in every state. */
-async function seedStates(queue: Queue): Promise<Record<string, string>> {
+async function seedStates(queue: QueueLike): Promise<Record<string, string>> {
   const dead = (await queue.send({ body: "failed three times" }))!;
   await queue.bury((await queue.receive())!);
   const inFlight = (await queue.send({ body: "being worked on", priority: 5 }))!;
@@ -231,7 +234,7 @@ test("The overview shows every queue's counts as stats() does, and follows anoth
 
     await page.evaluate(() => (globalThis as { marker?: number }).marker = 42);
     const before = (await emails.stats()).visible;
-    await sendFromChild(db.driver, path, "emails", "from another process");
+    await sendFromChild((db as Database).driver, path, "emails", "from another process");
     await page.waitForFunction(
       (visible) =>
         document.querySelector('#queues tr[data-queue="emails"] td[data-col="visible"]')
@@ -559,6 +562,35 @@ test("Mounted under a prefix, the dashboard's links and requests stay below it",
     await app.close();
     db.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("Over PostgreSQL, the overview shows the counts and a redrive through the page works", async () => {
+  const database = new TestDatabase(testClients()[0]!);
+  await database.setup();
+  const { sql } = database.client();
+  const server = await serve({ db: sql, schema: database.schema, port: 0, dashboard: true });
+  const queue = new PostgresQueue({ sql, schema: database.schema, name: "pg-jobs" });
+  try {
+    const ids = await seedStates(queue);
+    const page = await newPage();
+    await page.goto(`${server.url}/`);
+    await page.waitForSelector('tr[data-queue="pg-jobs"]', WAIT);
+    assert.deepEqual(counts((await overviewRows(page))[0]!), withoutAge(await queue.stats()));
+    await page.click("text=pg-jobs");
+    await page.click(`button[aria-label="Redrive ${ids.dead}"]`, WAIT);
+    await page.waitForSelector(`#s-visible tr[data-id="${ids.dead}"]`, WAIT);
+    assert.deepEqual(await tableIds(page, "dead"), []);
+    assert.equal((await queue.stats()).dead, 0);
+    assert.equal(
+      await page.textContent(`#s-visible tr[data-id="${ids.job}"] td:nth-child(2)`),
+      "send-email",
+    );
+    await checkClean(page);
+  } finally {
+    await queue.close();
+    await server.close();
+    await database.close();
   }
 });
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Queue, QueueError } from "../mod.ts";
+import { QueueError } from "../mod.ts";
 import {
   createClient,
   createHandler,
@@ -8,21 +8,23 @@ import {
   HttpError,
   type QueueClient,
 } from "../http/mod.ts";
-import { type Context, eachDriver, sleep, text } from "./_helpers.ts";
+import { listen } from "../src/runtime/serve.ts";
+import { sleep, text } from "./_helpers.ts";
+import { eachEngine, type EngineContext, type EngineQueue } from "./_engines.ts";
 
 /** A client talking to a handler directly, with `fetch` replaced by the handler. */
 function setUp(
-  { db, clock }: Context,
+  ctx: EngineContext,
   options: HandlerOptions = {},
   timeout = 1000,
-): { queue: Queue; client: QueueClient } {
-  const queue = new Queue({ db, name: "q", timeout, clock: clock.fn });
+): { queue: EngineQueue; client: QueueClient } {
+  const queue = ctx.queue({ name: "q", timeout });
   const handler = createHandler(queue, options);
   const client = createClient("http://queue.test/queues/q", { fetch: handler });
   return { queue, client };
 }
 
-eachDriver("The client sends, receives and deletes like a local queue", async (ctx) => {
+eachEngine("The client sends, receives and deletes like a local queue", async (ctx) => {
   const { queue, client } = setUp(ctx);
   const body = new Uint8Array([0, 255, 1, 254]);
   const id = await client.send({ body, priority: 2 });
@@ -38,7 +40,7 @@ eachDriver("The client sends, receives and deletes like a local queue", async (c
   assert.equal((await queue.stats()).total, 0);
 });
 
-eachDriver("The client's delays are milliseconds, as the queue's are", async (ctx) => {
+eachEngine("The client's delays are milliseconds, as the queue's are", async (ctx) => {
   const { client } = setUp(ctx);
   await client.send({ body: "later", delay: 1500 });
   ctx.clock.advance(1499);
@@ -53,7 +55,7 @@ eachDriver("The client's delays are milliseconds, as the queue's are", async (ct
   assert.equal((await client.receive())?.received, 2);
 });
 
-eachDriver("The client's fenced extend and delete return false for a stale delivery", async (
+eachEngine("The client's fenced extend and delete return false for a stale delivery", async (
   ctx,
 ) => {
   const { client } = setUp(ctx);
@@ -68,7 +70,7 @@ eachDriver("The client's fenced extend and delete return false for a stale deliv
   assert.equal(await client.delete(b.id), false, "a bare id that is gone reports false");
 });
 
-eachDriver("The client's batch operations answer per entry", async (ctx) => {
+eachEngine("The client's batch operations answer per entry", async (ctx) => {
   const { client } = setUp(ctx);
   assert.deepEqual(await client.sendBatch([]), []);
   const ids = await client.sendBatch([{ body: "a" }, { body: "b" }, { body: "c" }]);
@@ -80,7 +82,7 @@ eachDriver("The client's batch operations answer per entry", async (ctx) => {
   assert.deepEqual(await client.receiveBatch(5), []);
 });
 
-eachDriver("The client's receiveAndWait gets a message sent while it waits", async (ctx) => {
+eachEngine("The client's receiveAndWait gets a message sent while it waits", async (ctx) => {
   const { queue, client } = setUp(ctx);
   const waiting = client.receiveAndWait({ signal: AbortSignal.timeout(10_000) });
   await sleep(20);
@@ -92,7 +94,7 @@ eachDriver("The client's receiveAndWait gets a message sent while it waits", asy
   assert.equal((await batch).length, 2);
 });
 
-eachDriver("The client's receiveAndWait rejects with the signal's reason and hides nothing", async (
+eachEngine("The client's receiveAndWait rejects with the signal's reason and hides nothing", async (
   ctx,
 ) => {
   const { queue, client } = setUp(ctx);
@@ -105,14 +107,8 @@ eachDriver("The client's receiveAndWait rejects with the signal's reason and hid
   assert.equal((await queue.receive())?.received, 1);
 });
 
-eachDriver("The client reads stats, peeks, and manages dead messages", async (ctx) => {
-  const queue = new Queue({
-    db: ctx.db,
-    name: "q",
-    maxReceive: 1,
-    timeout: 10,
-    clock: ctx.clock.fn,
-  });
+eachEngine("The client reads stats, peeks, and manages dead messages", async (ctx) => {
+  const queue = ctx.queue({ name: "q", maxReceive: 1, timeout: 10 });
   const client = createClient("http://queue.test/", { fetch: createHandler(queue) });
   await client.sendBatch([{ body: "a" }, { body: "b" }, { body: "c", delay: 60_000 }]);
   ctx.clock.advance(5);
@@ -140,7 +136,7 @@ eachDriver("The client reads stats, peeks, and manages dead messages", async (ct
   assert.equal(await client.purge(), 2);
 });
 
-eachDriver("The client surfaces the server's error answers with their status and message", async (
+eachEngine("The client surfaces the server's error answers with their status and message", async (
   ctx,
 ) => {
   const { client } = setUp(ctx, {
@@ -155,7 +151,7 @@ eachDriver("The client surfaces the server's error answers with their status and
     return true;
   });
   const allowed = createClient("http://queue.test/", {
-    fetch: createHandler(new Queue({ db: ctx.db, name: "q" }), { maxBodySize: 3 }),
+    fetch: createHandler(ctx.queue({ name: "q" }), { maxBodySize: 3 }),
     headers: { authorization: "Bearer ok" },
   });
   await assert.rejects(allowed.send({ body: "four" }), { name: "HttpError", status: 413 });
@@ -173,9 +169,9 @@ test("The client reports an unreachable server as a NETWORK error", async () => 
   });
 });
 
-eachDriver("The client refuses misuse before sending anything", async (ctx) => {
+eachEngine("The client refuses misuse before sending anything", async (ctx) => {
   let requests = 0;
-  const handler = createHandler(new Queue({ db: ctx.db, name: "q" }));
+  const handler = createHandler(ctx.queue({ name: "q" }));
   const client = createClient("http://queue.test/", {
     fetch: (request) => {
       requests++;
@@ -191,4 +187,61 @@ eachDriver("The client refuses misuse before sending anything", async (ctx) => {
   assert.throws(() => createClient("not a url"), TypeError);
   assert.throws(() => createClient("http://x/", { maxWait: 30_000 }), RangeError);
   assert.equal(requests, 0);
+});
+
+/** Serves `answer` over TCP with the runtime's own server, counting requests. */
+async function countingServer(
+  answer: () => Promise<Response>,
+): Promise<{ url: string; count: () => number; close: () => Promise<void> }> {
+  let requests = 0;
+  const listener = await listen({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch: () => {
+      requests++;
+      return answer();
+    },
+  });
+  return {
+    url: `http://127.0.0.1:${listener.port}/queues/q`,
+    count: () => requests,
+    close: () => listener.close(),
+  };
+}
+
+test("receiveAndWait backs off, jittered, from a server that answers 204 at once", async () => {
+  const server = await countingServer(() => Promise.resolve(new Response(null, { status: 204 })));
+  try {
+    const client = createClient(server.url);
+    const started = Date.now();
+    await assert.rejects(
+      client.receiveAndWait({ signal: AbortSignal.timeout(1000) }),
+      (error: Error) => error.name === "TimeoutError",
+    );
+    assert.ok(Date.now() - started < 1500, "the pause ends when the signal aborts");
+    // Pauses of 25-50, 50-100, 100-200, 200-400, 400-800 ms: at most 6 polls in a second,
+    // where retrying at once would send thousands.
+    assert.ok(server.count() >= 3, `it kept polling: ${server.count()} requests`);
+    assert.ok(server.count() <= 8, `${server.count()} requests in one second`);
+  } finally {
+    await server.close();
+  }
+});
+
+test("receiveAndWait polls again at once after a long poll that lasted as long as asked", async () => {
+  const server = await countingServer(async () => {
+    await sleep(100);
+    return new Response(null, { status: 204 });
+  });
+  try {
+    const client = createClient(server.url, { maxWait: 100 });
+    await assert.rejects(
+      client.receiveAndWait({ signal: AbortSignal.timeout(1000) }),
+      (error: Error) => error.name === "TimeoutError",
+    );
+    // Ten 100 ms polls fit in a second; a backoff would allow about five.
+    assert.ok(server.count() >= 7, `${server.count()} polls of 100 ms in one second`);
+  } finally {
+    await server.close();
+  }
 });

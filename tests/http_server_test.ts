@@ -1,77 +1,20 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { connect } from "node:net";
-import { readFileSync, rmSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import process from "node:process";
 import { open, Queue } from "../mod.ts";
 import { createClient, serve } from "../http/mod.ts";
 import { detectRuntime } from "../src/runtime/detect.ts";
-import { runtimeCommand, sleep, tempDir, text } from "./_helpers.ts";
+import { runtimeCommand, sleep, text } from "./_helpers.ts";
+import { PG_URL, testClients, TestDatabase } from "./_postgres.ts";
+import { httpRequest, rawRequest, withServer } from "./_server.ts";
 
 const CLI = fileURLToPath(new URL("../http/cli.ts", import.meta.url));
 const README = fileURLToPath(new URL("../README.md", import.meta.url));
-
-interface Started {
-  readonly url: string;
-  readonly child: ChildProcess;
-  readonly output: () => string;
-  readonly exited: Promise<number | null>;
-}
-
-/** Starts the standalone server (http/cli.ts) with this runtime and waits for its URL line. */
-async function startServer(args: string[]): Promise<Started> {
-  const [exe, prefix] = runtimeCommand(CLI);
-  const flags = detectRuntime() === "deno"
-    ? ["run", "-A", "--unstable-no-legacy-abort", CLI]
-    : prefix;
-  const child = spawn(exe, [...flags, "--port", "0", ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout!.on("data", (chunk) => output += chunk);
-  child.stderr!.on("data", (chunk) => output += chunk);
-  // Deno's node:child_process reports the signal it sent rather than the child's exit code
-  // (exit 0 after SIGTERM shows as code null, signal SIGTERM), so that case counts as 0 here and
-  // the child's "stopped" line is checked too.
-  const exited = new Promise<number | null>((resolve) =>
-    child.on(
-      "exit",
-      (code, signal) =>
-        resolve(code ?? (detectRuntime() === "deno" && signal === "SIGTERM" ? 0 : null)),
-    )
-  );
-  const started = Date.now();
-  while (true) {
-    const match = output.match(/at (http:\/\/[^ ]+)\/queues\/\{name\}/);
-    if (match) return { url: match[1]!, child, output: () => output, exited };
-    if (child.exitCode !== null || Date.now() - started > 30_000) {
-      child.kill("SIGKILL");
-      throw new Error(`the server did not start:\n${output}`);
-    }
-    await sleep(20);
-  }
-}
-
-/** Runs `fn` with a started server on a fresh file, then stops it and removes the file. */
-async function withServer(
-  args: string[],
-  fn: (server: Started, path: string) => Promise<void>,
-): Promise<void> {
-  const dir = tempDir();
-  const path = join(dir, "served.db");
-  const server = await startServer(["--db", path, ...args]);
-  try {
-    await fn(server, path);
-  } finally {
-    if (server.child.exitCode === null) {
-      server.child.kill("SIGKILL");
-      await server.exited;
-    }
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 test("The standalone server serves named queues to the client and to raw fetch", async () => {
   await withServer([], async ({ url, output }) => {
@@ -158,6 +101,29 @@ test("The standalone server asks for the bearer token it was given, on the dashb
     });
     await client.send({ body: "let in" });
     assert.equal(text((await client.receive())!.body), "let in");
+    const statusWith = async (authorization: string): Promise<number> => {
+      const response = await fetch(`${url}/queues/q/stats`, { headers: { authorization } });
+      await response.body?.cancel();
+      return response.status;
+    };
+    for (
+      const refused of [
+        "Bearer s3creT", // same length, last byte differs
+        "Bearer x3cret", // same length, first byte differs
+        "Bearer s3cre",
+        "Bearer s3crett",
+        "Bearer ",
+        "Bearer",
+        "s3cret",
+        "Basic s3cret",
+        "Bearer s3cret s3cret",
+      ]
+    ) {
+      assert.equal(await statusWith(refused), 401, refused);
+    }
+    for (const accepted of ["bearer s3cret", "BEARER s3cret", "Bearer   s3cret"]) {
+      assert.equal(await statusWith(accepted), 200, accepted);
+    }
   });
 });
 
@@ -198,6 +164,229 @@ test("The README's curl commands work as printed", async (t) => {
     assert.match(output, /\{"Total":0,/, "and deleted");
     return Promise.resolve();
   });
+});
+
+test("Bodies refused unread (415, 413) leave the server running and the connection usable", async () => {
+  await withServer([], async ({ port, child }) => {
+    const message = JSON.stringify({ Message: { Body: btoa("x") } });
+    // Over the default limit (4/3 MiB of base64 plus 64 KiB): sent whole, without Expect, so the
+    // body is already buffered when the handler refuses it.
+    const big = `{"Message":{"Body":"${"A".repeat(1_500_000)}"}}`;
+    const cases: Array<[string, string, Record<string, string>, number]> = [
+      ["POST", message, { "content-type": "application/xml" }, 415],
+      ["PUT", message, { "content-type": "image/png" }, 415],
+      ["DELETE", message, { "content-type": "text/html" }, 415],
+      ["POST", big, {}, 413],
+      ["PUT", big, {}, 413],
+    ];
+    for (let round = 0; round < 3; round++) {
+      for (const [method, body, headers, status] of cases) {
+        const answer = await httpRequest(port, method, "/queues/q", { body, headers });
+        assert.equal(answer.status, status, `${method} ${JSON.stringify(headers)}: ${answer.raw}`);
+        const health = await httpRequest(port, "GET", "/health");
+        assert.equal(health.status, 200, `the server answers after ${method} got ${status}`);
+      }
+    }
+    // On a kept-alive connection, the request after a refused body is answered.
+    const pipelined = await rawRequest(
+      port,
+      `POST /queues/q HTTP/1.1\r\nHost: x\r\nContent-Type: application/xml\r\n` +
+        `Content-Length: ${message.length}\r\n\r\n${message}` +
+        "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+      { untilClose: true },
+    );
+    assert.match(pipelined.raw, /^HTTP\/1\.1 415 [^]*HTTP\/1\.1 200 [^]*ok\n/);
+    // A streamed body (chunked, no Content-Length) that grows past the limit.
+    const chunk = "A".repeat(65536);
+    const chunked = [
+      "POST /queues/q HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+      `${chunk.length.toString(16)}\r\n${chunk}\r\n`.repeat(24),
+      "0\r\n\r\n",
+    ].join("");
+    const streamed = await rawRequest(port, chunked);
+    assert.equal(streamed.status, 413, streamed.raw.slice(0, 200));
+    await sleep(100);
+    assert.equal(child.exitCode, null, "the server process is alive");
+    assert.equal((await httpRequest(port, "GET", "/health")).status, 200);
+  });
+});
+
+test("Odd methods get the same answers over TCP as far as the runtime's parser lets them through", async () => {
+  const runtime = detectRuntime();
+  const notImplemented = (method: string): [number, string] => [
+    501,
+    `method ${method} is not implemented\n`,
+  ];
+  /** What each runtime's own HTTP parser does before qite sees the request. */
+  const refusedByParser: Record<string, [number, string]> = runtime === "bun"
+    ? { FOO: [0, ""], get: [0, ""], Get: [0, ""], patch: [0, ""] } // Bun closes the connection
+    : {};
+  await withServer([], async ({ port, child }) => {
+    for (
+      const [method, path, status, body] of [
+        ["FOO", "/queues/q", ...notImplemented("FOO")],
+        ["get", "/queues/q", ...notImplemented("get")],
+        ["Get", "/health", ...notImplemented("Get")],
+        ["patch", "/queues/q", ...notImplemented("patch")],
+        ["PROPFIND", "/queues/q", ...notImplemented("PROPFIND")],
+        ["TRACE", "/queues/q", ...notImplemented("TRACE")],
+        ["CONNECT", "127.0.0.1:1", ...notImplemented("CONNECT")],
+        ["PATCH", "/queues/q", 405, "method PATCH is not allowed here\n"],
+        ["POST", "/health", 405, "method POST is not allowed here\n"],
+        ["DELETE", "/queues", 405, "method DELETE is not allowed here\n"],
+      ] as Array<[string, string, number, string]>
+    ) {
+      const [wantStatus, wantBody] = refusedByParser[method] ?? [status, body];
+      const answer = await httpRequest(port, method, path);
+      assert.equal(answer.status, wantStatus, `${method} ${path}: ${answer.raw}`);
+      assert.equal(answer.body, wantBody, `${method} ${path}`);
+      if (wantStatus === 0) assert.ok(answer.closed, `${method}: the connection was closed`);
+      if (wantStatus === 405) assert.ok(answer.headers.allow, `${method} ${path} has Allow`);
+      if (wantBody !== "") {
+        assert.equal(answer.headers["content-type"], "text/plain; charset=utf-8");
+        assert.equal(answer.headers["x-content-type-options"], "nosniff");
+      }
+    }
+    assert.equal(child.exitCode, null);
+    assert.equal((await httpRequest(port, "GET", "/health")).status, 200);
+  });
+});
+
+test("A TypeError from authorize is a 500 without detail over TCP, on every route", async () => {
+  const logged: string[] = [];
+  await using server = await serve({
+    db: ":memory:",
+    port: 0,
+    authorize: () => {
+      throw new TypeError("the token table is missing: s3cret");
+    },
+    logger: { info: (_message, fields) => logged.push(String(fields?.error)) },
+  });
+  for (const [method, path] of [["GET", "/queues"], ["GET", "/queues/q"], ["POST", "/queues/q"]]) {
+    const answer = await httpRequest(server.port, method!, path!, { body: "{}" });
+    assert.equal(answer.status, 500, `${method} ${path}`);
+    assert.equal(answer.body, "internal server error\n");
+  }
+  assert.equal(logged.length, 3);
+  assert.match(logged[0]!, /^TypeError: the token table is missing/);
+});
+
+test(
+  "On Deno, long polls work with and without --unstable-no-legacy-abort; without it Deno warns",
+  {
+    skip: detectRuntime() !== "deno",
+  },
+  async () => {
+    for (const legacyAbort of [true, false]) {
+      await withServer([], async ({ url, output }) => {
+        const queue = createClient(`${url}/queues/q`);
+        // A long poll whose client goes away ends without taking what arrives afterwards.
+        const gone = new AbortController();
+        const polling = fetch(`${url}/queues/q?timeout=5s`, { signal: gone.signal }).catch(
+          () => {},
+        );
+        await sleep(100);
+        gone.abort();
+        await polling;
+        await sleep(100);
+        await queue.send({ body: "after" });
+        // A long poll that gets a message, and one that times out.
+        const message = await queue.receiveAndWait({ signal: AbortSignal.timeout(3000) });
+        assert.equal(text(message.body), "after");
+        assert.equal(message.received, 1, "the abandoned poll did not take it first");
+        const empty = await fetch(`${url}/queues/q?timeout=50ms`);
+        assert.equal(empty.status, 204);
+        await sleep(100);
+        const warned = /request\.signal aborts on successful responses \(legacy behavior\)/;
+        if (legacyAbort) assert.match(output(), warned);
+        else assert.doesNotMatch(output(), warned);
+        assert.equal((await queue.stats()).inFlight, 1, "only the live poll took the message");
+      }, legacyAbort);
+    }
+  },
+);
+
+test("Expect: 100-continue: the body is asked for when read; on Node a refused one never is", async () => {
+  await withServer([], async ({ port }) => {
+    const body = JSON.stringify({ Message: { Body: btoa("continued") } });
+    const head = (type: string): string =>
+      `POST /queues/q HTTP/1.1\r\nHost: x\r\nConnection: close\r\nExpect: 100-continue\r\n` +
+      `Content-Type: ${type}\r\nContent-Length: ${body.length}\r\n\r\n`;
+    // Refused by its type without reading: Node says no 100 Continue; Deno and Bun send it anyway.
+    const refused = await rawRequest(port, head("application/xml"));
+    assert.equal(refused.status, 415);
+    assert.equal(refused.raw.startsWith("HTTP/1.1 100 Continue\r\n"), detectRuntime() !== "node");
+    // Accepted: the server asks for the body, gets it, and sends the message.
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, "127.0.0.1");
+      let received = "";
+      let sent = false;
+      socket.on("data", (chunk) => {
+        received += chunk;
+        if (!sent && received.startsWith("HTTP/1.1 100 Continue\r\n\r\n")) {
+          sent = true;
+          socket.write(body);
+        }
+      });
+      socket.on("close", () => resolve(received));
+      socket.on("error", reject);
+      socket.write(head("application/json"));
+    });
+    assert.match(answer, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /);
+    assert.equal(
+      text((await createClient(`http://127.0.0.1:${port}/queues/q`).receive())!.body),
+      "continued",
+    );
+  });
+});
+
+test("The standalone server serves a PostgreSQL database given as QITE_DB, then ends", async () => {
+  const database = new TestDatabase(testClients()[0]!);
+  const [exe, prefix] = runtimeCommand(CLI);
+  const flags = detectRuntime() === "deno"
+    ? ["run", "-A", "--unstable-no-legacy-abort", CLI]
+    : prefix;
+  const child = spawn(exe, [...flags, "--port", "0", "--schema", database.schema], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, QITE_DB: PG_URL },
+  });
+  let output = "";
+  child.stdout!.on("data", (chunk) => output += chunk);
+  child.stderr!.on("data", (chunk) => output += chunk);
+  const exited = new Promise<number | null>((resolve) =>
+    child.on(
+      "exit",
+      (code, signal) =>
+        resolve(code ?? (detectRuntime() === "deno" && signal === "SIGTERM" ? 0 : null)),
+    )
+  );
+  try {
+    let url: string | undefined;
+    for (const started = Date.now(); url === undefined; await sleep(20)) {
+      url = output.match(/at (http:\/\/[^ ]+)\/queues\/\{name\}/)?.[1];
+      if (child.exitCode !== null || Date.now() - started > 30_000) {
+        throw new Error(`the server did not start:\n${output}`);
+      }
+    }
+    assert.match(output, /^qite: serving postgres:\/\/.* \((postgres\.js|Bun\.sql), PostgreSQL/);
+    const emails = createClient(`${url}/queues/emails`);
+    const id = await emails.send({ body: "hello", priority: 1 });
+    const message = await emails.receive();
+    assert.equal(message?.id, id);
+    assert.equal(text(message!.body), "hello");
+    assert.deepEqual(await (await fetch(`${url}/queues`)).json(), { Queues: ["emails"] });
+    assert.equal(await emails.delete(message!), true);
+    await emails.send({ body: "stays" });
+    const polling = fetch(`${url}/queues/other?timeout=20s`);
+    await sleep(200);
+    child.kill("SIGTERM");
+    assert.equal((await polling).status, 204);
+    assert.equal(await exited, 0);
+    assert.equal(await database.count(), 1, "the table is PostgreSQL's");
+  } finally {
+    if (child.exitCode === null) child.kill("SIGKILL");
+    await database.close();
+  }
 });
 
 test("serve().close() does not wait for connections that sent no request, as browsers keep", async () => {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { Queue } from "../mod.ts";
 import { buildSql } from "../src/sqlite/_ops.ts";
 import { eachDriver, openWith, text } from "./_helpers.ts";
+import { eachEngine } from "./_engines.ts";
 
 /** The query plan of `sql`, one detail line per step. */
 function plan(
@@ -19,19 +20,64 @@ eachDriver(
   ({ db }) => {
     for (const [maxReceive, limit] of [[3, 1], [100, 10], [3, "?4"]] as const) {
       const steps = plan(db, buildSql(maxReceive).receive(limit));
-      assert.ok(steps.some((s) => s.includes("USING INDEX qite_fresh_idx")), steps.join("\n"));
-      assert.ok(steps.some((s) => s.includes("USING INDEX qite_other_idx")), steps.join("\n"));
+      assert.ok(steps.some((s) => s.includes("USING INDEX qite_ready_idx")), steps.join("\n"));
+      assert.ok(steps.some((s) => s.includes("USING INDEX qite_waiting_idx")), steps.join("\n"));
       assert.ok(!steps.some((s) => /^SCAN goqite\b/.test(s)), steps.join("\n"));
     }
   },
 );
 
-eachDriver("Dead-message queries read qite_other_idx only from the dead range", ({ db }) => {
+eachDriver(
+  "Queue.receive() reads a bounded number of rows: every branch of its candidates seeks in " +
+    "index order under a limit, and only the few candidates are sorted",
+  ({ db }) => {
+    for (const maxReceive of [1, 3, 32, 40]) {
+      const rows = db.prepare(`explain query plan ${buildSql(maxReceive).receive(1)}`)
+        .all(null, null, null);
+      const steps = rows.map((row) => String(row.detail));
+      const what = `maxReceive ${maxReceive}:\n${steps.join("\n")}`;
+      // One seek per receive count (one range for those from 32 on), each in index order.
+      const retries = steps.filter((s) => s.includes("USING INDEX qite_waiting_idx"));
+      assert.equal(retries.length, Math.min(maxReceive, 32) + (maxReceive > 32 ? 1 : 0), what);
+      assert.ok(retries.slice(0, 32).every((s) => /received=\? AND timeout<\?/.test(s)), what);
+      // The only sort is of the union of the branches' (limited) rows.
+      assert.equal(
+        steps.filter((s) => s.startsWith("USE TEMP B-TREE")).length,
+        maxReceive > 32 ? 2 : 1,
+        what,
+      );
+      const sql = buildSql(maxReceive).receive(1);
+      assert.equal((sql.match(/ limit /g) ?? []).length, 1 + 1 + retries.length, sql);
+    }
+  },
+);
+
+eachDriver(
+  "Queue.receive() finds due retries behind thousands of lapsed leases in priority order",
+  async (
+    { db, clock },
+  ) => {
+    const queue = new Queue({ db, name: "q", timeout: 100, maxReceive: 5, clock: clock.fn });
+    await queue.sendBatch(Array.from({ length: 2000 }, () => ({ body: "lapsed" })));
+    assert.equal((await queue.receiveBatch(2000)).length, 2000);
+    clock.advance(100); // every lease has lapsed: 2000 due retries
+    await queue.send({ body: "fresh", priority: 1 });
+    assert.equal(text((await queue.receive())!.body), "fresh", "priority first");
+    const next = await queue.receiveBatch(3);
+    assert.deepEqual(next.map((m) => [text(m.body), m.received]), [["lapsed", 2], ["lapsed", 2], [
+      "lapsed",
+      2,
+    ]]);
+    assert.equal((await queue.stats()).visible, 1997);
+  },
+);
+
+eachDriver("Dead-message queries read qite_waiting_idx only from the dead range", ({ db }) => {
   const sql = buildSql(3);
   for (const statement of [sql.countDead, sql.listDead, sql.purgeDead, sql.redriveAll]) {
     const steps = plan(db, statement);
     assert.ok(
-      steps.some((s) => s.includes("qite_other_idx (queue=? AND received>?)")),
+      steps.some((s) => s.includes("qite_waiting_idx (queue=? AND received>?)")),
       steps.join("\n"),
     );
   }
@@ -86,3 +132,37 @@ eachDriver("A queue with maxReceive above 32 still stops at maxReceive", async (
   assert.equal(await queue.receive(), undefined);
   assert.equal(await queue.countDead(), 1);
 });
+
+eachEngine(
+  "Due delayed messages and due retries are received in goqite's order: priority, then age",
+  async ({ queue: make, clock }) => {
+    const queue = make({ timeout: 100, maxReceive: 3 });
+    // Delayed: 16 of low priority due first, then one of high priority due a little later.
+    for (let i = 0; i < 16; i++) await queue.send({ body: `low ${i}`, delay: 50 });
+    await queue.send({ body: "HIGH", delay: 60, priority: 9 });
+    clock.advance(200);
+    assert.equal(text((await queue.receive())!.body), "HIGH");
+    // Retries: the same, with leases that lapsed instead of delays.
+    await queue.purge();
+    await queue.sendBatch(Array.from({ length: 16 }, (_, i) => ({ body: `low ${i}` })));
+    assert.equal((await queue.receiveBatch(16)).length, 16);
+    clock.advance(10);
+    await queue.send({ body: "HIGH", priority: 9 });
+    assert.equal(text((await queue.receive())!.body), "HIGH");
+    clock.advance(200); // every lease has lapsed, HIGH's last
+    assert.equal(text((await queue.receive())!.body), "HIGH");
+    // 100 due at once, of random priorities: received highest first, oldest first among equals.
+    await queue.purge();
+    const sent: Array<[number, number]> = [];
+    for (let i = 0; i < 100; i++) {
+      const priority = (i * 37) % 7;
+      sent.push([priority, i]);
+      await queue.send({ body: String(i), delay: 1 + (i % 5), priority });
+      clock.advance(1);
+    }
+    clock.advance(100);
+    const order = (await queue.receiveBatch(100)).map((m) => Number(text(m.body)));
+    const expected = sent.sort((a, b) => b[0] - a[0] || a[1] - b[1]).map(([, i]) => i);
+    assert.deepEqual(order, expected);
+  },
+);

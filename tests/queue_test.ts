@@ -2,30 +2,31 @@ import assert from "node:assert/strict";
 import { Queue, QueueError } from "../mod.ts";
 import { roomOf } from "../src/sqlite/_wake.ts";
 import { eachDriver, openWith, sleep, text } from "./_helpers.ts";
+import { eachEngine } from "./_engines.ts";
 
-eachDriver("Queue.send() returns an id of 'm_' and 32 lowercase hex digits", async ({ db }) => {
-  const queue = new Queue({ db, name: "q" });
+eachEngine("Queue.send() returns an id of 'm_' and 32 lowercase hex digits", async ({ queue }) => {
+  const q = queue({ name: "q" });
   const ids = new Set<string>();
-  for (let i = 0; i < 50; i++) ids.add(await queue.send({ body: "x" }));
+  for (let i = 0; i < 50; i++) ids.add(await q.send({ body: "x" }));
   assert.equal(ids.size, 50);
   for (const id of ids) assert.match(id, /^m_[0-9a-f]{32}$/);
 });
 
-eachDriver("Queue.send() makes ids that sort in the order they were made", async ({ db }) => {
-  const queue = new Queue({ db, name: "q" });
+eachEngine("Queue.send() makes ids that sort in the order they were made", async ({ queue }) => {
+  const q = queue({ name: "q" });
   const ids: string[] = [];
   for (let i = 0; i < 5; i++) {
-    ids.push(await queue.send({ body: "x" }));
+    ids.push(await q.send({ body: "x" }));
     await sleep(2);
   }
   assert.deepEqual(ids.toSorted(), ids);
 });
 
-eachDriver("Queue.receive() returns a sent message with its bytes", async ({ db }) => {
-  const queue = new Queue({ db, name: "q" });
+eachEngine("Queue.receive() returns a sent message with its bytes", async ({ queue }) => {
+  const q = queue({ name: "q" });
   const body = new Uint8Array([0, 1, 2, 255, 254, 0]);
-  const id = await queue.send({ body });
-  const message = await queue.receive();
+  const id = await q.send({ body });
+  const message = await q.receive();
   assert.ok(message);
   assert.equal(message.id, id);
   assert.ok(message.body instanceof Uint8Array);
@@ -34,73 +35,73 @@ eachDriver("Queue.receive() returns a sent message with its bytes", async ({ db 
   assert.equal(message.priority, 0);
 });
 
-eachDriver("Queue.send() stores a string body as UTF-8 bytes", async ({ db }) => {
-  const queue = new Queue({ db, name: "q" });
-  await queue.send({ body: "héllo ✓" });
-  const message = await queue.receive();
+eachEngine("Queue.send() stores a string body as UTF-8 bytes", async ({ queue }) => {
+  const q = queue({ name: "q" });
+  await q.send({ body: "héllo ✓" });
+  const message = await q.receive();
   assert.ok(message);
   assert.deepEqual([...message.body], [...new TextEncoder().encode("héllo ✓")]);
   assert.equal(text(message.body), "héllo ✓");
 });
 
-eachDriver("Queue.send() accepts an empty body", async ({ db }) => {
-  const queue = new Queue({ db, name: "q" });
-  await queue.send({ body: new Uint8Array(0) });
-  const message = await queue.receive();
+eachEngine("Queue.send() accepts an empty body", async ({ queue }) => {
+  const q = queue({ name: "q" });
+  await q.send({ body: new Uint8Array(0) });
+  const message = await q.receive();
   assert.equal(message?.body.length, 0);
 });
 
-eachDriver("Queue.receive() returns undefined when the queue is empty", async ({ db }) => {
-  const queue = new Queue({ db, name: "q" });
-  assert.equal(await queue.receive(), undefined);
+eachEngine("Queue.receive() returns undefined when the queue is empty", async ({ queue }) => {
+  const q = queue({ name: "q" });
+  assert.equal(await q.receive(), undefined);
 });
 
-eachDriver("Queue.receive() does not return a delayed message before its delay", async (
-  { db, clock },
+eachEngine("Queue.receive() does not return a delayed message before its delay", async (
+  { queue, clock },
 ) => {
-  const queue = new Queue({ db, name: "q", clock: clock.fn });
-  await queue.send({ body: "later", delay: 1000 });
-  assert.equal(await queue.receive(), undefined);
+  const q = queue({ name: "q" });
+  await q.send({ body: "later", delay: 1000 });
+  assert.equal(await q.receive(), undefined);
   clock.advance(999);
-  assert.equal(await queue.receive(), undefined);
+  assert.equal(await q.receive(), undefined);
   clock.advance(1);
-  assert.equal(text((await queue.receive())!.body), "later");
+  assert.equal(text((await q.receive())!.body), "later");
 });
 
-eachDriver("Queue.receive() does not return the same message twice in a row", async ({ db }) => {
-  const queue = new Queue({ db, name: "q" });
-  await queue.send({ body: "once" });
-  assert.ok(await queue.receive());
-  assert.equal(await queue.receive(), undefined);
+eachEngine("Queue.receive() does not return the same message twice in a row", async ({ queue }) => {
+  const q = queue({ name: "q" });
+  await q.send({ body: "once" });
+  assert.ok(await q.receive());
+  assert.equal(await q.receive(), undefined);
 });
 
-eachDriver(
+eachEngine(
   "Queue.receive() returns a message again after its timeout, up to maxReceive times, never after",
-  async ({ db, clock }) => {
-    const queue = new Queue({ db, name: "q", timeout: 100, maxReceive: 3, clock: clock.fn });
-    const id = await queue.send({ body: "retry" });
+  async ({ queue, clock, sql }) => {
+    const q = queue({ name: "q", timeout: 100, maxReceive: 3 });
+    const id = await q.send({ body: "retry" });
     for (let i = 1; i <= 3; i++) {
-      const message = await queue.receive();
+      const message = await q.receive();
       assert.equal(message?.id, id);
       assert.equal(message?.received, i);
       clock.advance(99);
-      assert.equal(await queue.receive(), undefined, "hidden inside the timeout");
+      assert.equal(await q.receive(), undefined, "hidden inside the timeout");
       clock.advance(1);
     }
-    assert.equal(await queue.receive(), undefined, "dead after maxReceive receives");
+    assert.equal(await q.receive(), undefined, "dead after maxReceive receives");
     clock.advance(1_000_000);
-    assert.equal(await queue.receive(), undefined);
-    const row = db.prepare("select received from goqite where id = ?").get(id);
-    assert.equal(row?.received, 3, "a dead message stays in the table");
+    assert.equal(await q.receive(), undefined);
+    const [row] = await sql(`select received from goqite where id = '${id}'`);
+    assert.equal(Number(row?.received), 3, "a dead message stays in the table");
   },
 );
 
-eachDriver("Queue.receive() returns higher priority first, then oldest first", async (
-  { db, clock },
+eachEngine("Queue.receive() returns higher priority first, then oldest first", async (
+  { queue, clock },
 ) => {
-  const queue = new Queue({ db, name: "q", clock: clock.fn });
+  const q = queue({ name: "q" });
   const send = async (body: string, priority: number): Promise<void> => {
-    await queue.send({ body, priority });
+    await q.send({ body, priority });
     clock.advance(1);
   };
   await send("low-1", -1);
@@ -110,39 +111,39 @@ eachDriver("Queue.receive() returns higher priority first, then oldest first", a
   await send("high-2", 10);
   await send("low-2", -1);
   const order: string[] = [];
-  for (let message = await queue.receive(); message; message = await queue.receive()) {
+  for (let message = await q.receive(); message; message = await q.receive()) {
     order.push(text(message.body));
   }
   assert.deepEqual(order, ["high-1", "high-2", "mid-1", "mid-2", "low-1", "low-2"]);
 });
 
-eachDriver("Queue.receive() keeps send order for messages sent in the same millisecond", async (
-  { db, clock },
+eachEngine("Queue.receive() keeps send order for messages sent in the same millisecond", async (
+  { queue },
 ) => {
-  const queue = new Queue({ db, name: "q", clock: clock.fn });
-  for (let i = 0; i < 20; i++) await queue.send({ body: String(i) });
+  const q = queue({ name: "q" });
+  for (let i = 0; i < 20; i++) await q.send({ body: String(i) });
   const order: string[] = [];
-  for (let message = await queue.receive(); message; message = await queue.receive()) {
+  for (let message = await q.receive(); message; message = await q.receive()) {
     order.push(text(message.body));
   }
   assert.deepEqual(order, Array.from({ length: 20 }, (_, i) => String(i)));
 });
 
-eachDriver("Queue.receive() orders a due delayed message by its creation time", async (
-  { db, clock },
+eachEngine("Queue.receive() orders a due delayed message by its creation time", async (
+  { queue, clock },
 ) => {
-  const queue = new Queue({ db, name: "q", clock: clock.fn });
-  await queue.send({ body: "delayed, sent first", delay: 10 });
+  const q = queue({ name: "q" });
+  await q.send({ body: "delayed, sent first", delay: 10 });
   clock.advance(1);
-  await queue.send({ body: "sent second" });
+  await q.send({ body: "sent second" });
   clock.advance(10);
-  assert.equal(text((await queue.receive())!.body), "delayed, sent first");
-  assert.equal(text((await queue.receive())!.body), "sent second");
+  assert.equal(text((await q.receive())!.body), "delayed, sent first");
+  assert.equal(text((await q.receive())!.body), "sent second");
 });
 
-eachDriver("Queues with different names do not see each other's messages", async ({ db }) => {
-  const a = new Queue({ db, name: "a" });
-  const b = new Queue({ db, name: "b" });
+eachEngine("Queues with different names do not see each other's messages", async ({ queue }) => {
+  const a = queue({ name: "a" });
+  const b = queue({ name: "b" });
   const id = await a.send({ body: "for a" });
   assert.equal(await b.receive(), undefined);
   assert.equal(await b.delete(id), false);
@@ -150,71 +151,71 @@ eachDriver("Queues with different names do not see each other's messages", async
   assert.equal((await a.receive())?.id, id);
 });
 
-eachDriver("Queue.extend() hides a received message for the given delay", async (
-  { db, clock },
+eachEngine("Queue.extend() hides a received message for the given delay", async (
+  { queue, clock },
 ) => {
-  const queue = new Queue({ db, name: "q", timeout: 100, clock: clock.fn });
-  await queue.send({ body: "long job" });
-  const message = await queue.receive();
+  const q = queue({ name: "q", timeout: 100 });
+  await q.send({ body: "long job" });
+  const message = await q.receive();
   assert.ok(message);
-  assert.equal(await queue.extend(message, 1000), true);
+  assert.equal(await q.extend(message, 1000), true);
   clock.advance(999);
-  assert.equal(await queue.receive(), undefined);
+  assert.equal(await q.receive(), undefined);
   clock.advance(1);
-  assert.equal((await queue.receive())?.id, message.id);
+  assert.equal((await q.receive())?.id, message.id);
 });
 
-eachDriver("Queue.extend() by id hides a message that was never received", async (
-  { db, clock },
+eachEngine("Queue.extend() by id hides a message that was never received", async (
+  { queue, clock },
 ) => {
-  const queue = new Queue({ db, name: "q", clock: clock.fn });
-  const id = await queue.send({ body: "x" });
-  assert.equal(await queue.extend(id, 500), true);
-  assert.equal(await queue.receive(), undefined);
+  const q = queue({ name: "q" });
+  const id = await q.send({ body: "x" });
+  assert.equal(await q.extend(id, 500), true);
+  assert.equal(await q.receive(), undefined);
   clock.advance(500);
-  assert.equal((await queue.receive())?.id, id);
+  assert.equal((await q.receive())?.id, id);
 });
 
-eachDriver("Queue.delete() removes a message for good", async ({ db, clock }) => {
-  const queue = new Queue({ db, name: "q", timeout: 10, clock: clock.fn });
-  await queue.send({ body: "x" });
-  const message = await queue.receive();
+eachEngine("Queue.delete() removes a message for good", async ({ queue, clock, count }) => {
+  const q = queue({ name: "q", timeout: 10 });
+  await q.send({ body: "x" });
+  const message = await q.receive();
   assert.ok(message);
-  assert.equal(await queue.delete(message.id), true);
+  assert.equal(await q.delete(message.id), true);
   clock.advance(1000);
-  assert.equal(await queue.receive(), undefined);
-  assert.equal(db.prepare("select count(*) as n from goqite").get()?.n, 0);
+  assert.equal(await q.receive(), undefined);
+  assert.equal(await count(), 0);
 });
 
-eachDriver(
+eachEngine(
   "Queue.delete() and Queue.extend() with a stale receipt are refused; the current one succeeds",
-  async ({ db, clock }) => {
-    const queue = new Queue({ db, name: "q", timeout: 100, clock: clock.fn });
-    await queue.send({ body: "contended" });
-    const a = await queue.receive();
+  async ({ queue, clock, count }) => {
+    const q = queue({ name: "q", timeout: 100 });
+    await q.send({ body: "contended" });
+    const a = await q.receive();
     assert.ok(a);
     clock.advance(100);
-    const b = await queue.receive();
+    const b = await q.receive();
     assert.ok(b);
     assert.equal(b.id, a.id);
     assert.equal(b.received, 2);
-    assert.equal(await queue.extend(a, 10_000), false, "A's extend is refused");
-    assert.equal(await queue.delete(a), false, "A's delete is refused");
-    assert.equal(await queue.extend(b, 10_000), true, "B's extend succeeds");
-    assert.equal(await queue.delete(b), true, "B's delete succeeds");
-    assert.equal(db.prepare("select count(*) as n from goqite").get()?.n, 0);
+    assert.equal(await q.extend(a, 10_000), false, "A's extend is refused");
+    assert.equal(await q.delete(a), false, "A's delete is refused");
+    assert.equal(await q.extend(b, 10_000), true, "B's extend succeeds");
+    assert.equal(await q.delete(b), true, "B's delete succeeds");
+    assert.equal(await count(), 0);
   },
 );
 
-eachDriver("Queue.delete() with a receipt succeeds after the timeout if nobody took it", async (
-  { db, clock },
+eachEngine("Queue.delete() with a receipt succeeds after the timeout if nobody took it", async (
+  { queue, clock },
 ) => {
-  const queue = new Queue({ db, name: "q", timeout: 100, clock: clock.fn });
-  await queue.send({ body: "slow" });
-  const message = await queue.receive();
+  const q = queue({ name: "q", timeout: 100 });
+  await q.send({ body: "slow" });
+  const message = await q.receive();
   assert.ok(message);
   clock.advance(5000);
-  assert.equal(await queue.delete(message), true);
+  assert.equal(await q.delete(message), true);
 });
 
 eachDriver("Queue writes goqite's timestamp format from its clock", async ({ db, clock }) => {
@@ -229,28 +230,31 @@ eachDriver("Queue writes goqite's timestamp format from its clock", async ({ db,
   assert.equal(row?.timeout, "2026-11-24T12:00:04.000Z");
 });
 
-eachDriver("Queue.receiveAndWait() returns at once when a message is waiting", async ({ db }) => {
-  const queue = new Queue({ db, name: "q" });
-  await queue.send({ body: "ready" });
-  // An interval of a minute: only an immediate receive can pass this test in time.
-  const message = await queue.receiveAndWait({ interval: 60_000 });
-  assert.equal(text(message.body), "ready");
-});
+eachEngine(
+  "Queue.receiveAndWait() returns at once when a message is waiting",
+  async ({ queue }) => {
+    const q = queue({ name: "q" });
+    await q.send({ body: "ready" });
+    // An interval of a minute: only an immediate receive can pass this test in time.
+    const message = await q.receiveAndWait({ interval: 60_000 });
+    assert.equal(text(message.body), "ready");
+  },
+);
 
-eachDriver("Queue.receiveAndWait() is woken by a send in this process", async ({ db }) => {
-  const queue = new Queue({ db, name: "q" });
-  const waiting = queue.receiveAndWait({ interval: 60_000, signal: AbortSignal.timeout(10_000) });
+eachEngine("Queue.receiveAndWait() is woken by a send in this process", async ({ queue }) => {
+  const q = queue({ name: "q" });
+  const waiting = q.receiveAndWait({ interval: 60_000, signal: AbortSignal.timeout(10_000) });
   await sleep(5);
-  await queue.send({ body: "wake up" });
+  await q.send({ body: "wake up" });
   assert.equal(text((await waiting).body), "wake up");
 });
 
-eachDriver(
+eachEngine(
   "Queue.receiveAndWait() is woken by a send on another connection to the file",
-  async ({ db, connect }) => {
-    const queue = new Queue({ db, name: "q" });
-    const other = new Queue({ db: connect(), name: "q" });
-    const waiting = queue.receiveAndWait({
+  async ({ queue }) => {
+    const q = queue({ name: "q" });
+    const other = queue({ name: "q", separate: true });
+    const waiting = q.receiveAndWait({
       interval: 60_000,
       signal: AbortSignal.timeout(10_000),
     });
@@ -276,23 +280,23 @@ eachDriver(
   },
 );
 
-eachDriver("Queue.receiveAndWait() receives a delayed message when it becomes visible", async (
-  { db },
+eachEngine("Queue.receiveAndWait() receives a delayed message when it becomes visible", async (
+  { queue },
 ) => {
-  const queue = new Queue({ db, name: "q" });
-  await queue.send({ body: "in 30 ms", delay: 30 });
-  const message = await queue.receiveAndWait({
+  const q = queue({ name: "q", fakeClock: false });
+  await q.send({ body: "in 30 ms", delay: 30 });
+  const message = await q.receiveAndWait({
     interval: 60_000,
     signal: AbortSignal.timeout(10_000),
   });
   assert.equal(text(message.body), "in 30 ms");
 });
 
-eachDriver("Queue.receiveAndWait() does not receive from another queue", async ({ db }) => {
-  const queue = new Queue({ db, name: "q" });
-  const other = new Queue({ db, name: "other" });
+eachEngine("Queue.receiveAndWait() does not receive from another queue", async ({ queue }) => {
+  const q = queue({ name: "q" });
+  const other = queue({ name: "other" });
   const controller = new AbortController();
-  const waiting = queue.receiveAndWait({ signal: controller.signal, interval: 5 });
+  const waiting = q.receiveAndWait({ signal: controller.signal, interval: 5 });
   await other.send({ body: "not for q" });
   await sleep(30);
   controller.abort(new Error("stop"));
@@ -315,17 +319,17 @@ eachDriver(
   },
 );
 
-eachDriver("Queue.receiveAndWait() rejects at once with an already aborted signal", async (
-  { db },
+eachEngine("Queue.receiveAndWait() rejects at once with an already aborted signal", async (
+  { queue },
 ) => {
-  const queue = new Queue({ db, name: "q" });
-  await queue.send({ body: "not taken" });
+  const q = queue({ name: "q" });
+  await q.send({ body: "not taken" });
   const reason = new Error("already");
   await assert.rejects(
-    queue.receiveAndWait({ signal: AbortSignal.abort(reason) }),
+    q.receiveAndWait({ signal: AbortSignal.abort(reason) }),
     (error) => error === reason,
   );
-  assert.ok(await queue.receive(), "the message is still there");
+  assert.ok(await q.receive(), "the message is still there");
 });
 
 eachDriver("Queue.close() makes a pending receiveAndWait() reject with CLOSED", async ({ db }) => {
@@ -337,19 +341,52 @@ eachDriver("Queue.close() makes a pending receiveAndWait() reject with CLOSED", 
   assert.equal(roomOf(db).size, 0);
 });
 
-eachDriver("A closed queue rejects every operation with CLOSED", async ({ db }) => {
-  const queue = new Queue({ db, name: "q" });
-  const id = await queue.send({ body: "x" });
-  queue.close();
-  queue.close();
-  assert.equal(queue.closed, true);
+eachEngine("A closed queue rejects every operation with CLOSED", async ({ queue }) => {
+  const q = queue();
+  const id = await q.send({ body: "x" });
+  const message = await q.receive();
+  assert.ok(message);
+  await q.close();
+  await q.close();
+  assert.equal(q.closed, true);
   const closed = { name: "QueueError", code: "CLOSED" };
-  await assert.rejects(queue.send({ body: "x" }), closed);
-  await assert.rejects(queue.receive(), closed);
-  await assert.rejects(queue.receiveAndWait(), closed);
-  await assert.rejects(queue.extend(id, 1), closed);
-  await assert.rejects(queue.delete(id), closed);
-  assert.throws(() => queue.transaction(() => 1), closed);
+  await assert.rejects(q.send({ body: "x" }), closed);
+  await assert.rejects(q.sendBatch([{ body: "x" }]), closed);
+  await assert.rejects(q.receive(), closed);
+  await assert.rejects(q.receiveBatch(2), closed);
+  await assert.rejects(q.receiveAndWait(), closed);
+  await assert.rejects(q.extend(id, 1), closed);
+  await assert.rejects(q.delete(id), closed);
+  await assert.rejects(q.deleteAndReceive([id], 1), closed);
+  await assert.rejects(q.release(message), closed);
+  await assert.rejects(q.bury(message), closed);
+  await assert.rejects(q.peek(), closed);
+  await assert.rejects(q.stats(), closed);
+  await assert.rejects(q.listDead(), closed);
+  await assert.rejects(q.redrive(), closed);
+  await assert.rejects(q.purge(), closed);
+});
+
+eachEngine("Queue.close() makes every pending wait reject with CLOSED", async ({ queue }) => {
+  const q = queue();
+  const waits = [
+    q.receiveAndWait({ interval: 60_000 }),
+    q.receiveBatchAndWait(10, { interval: 60_000 }),
+  ];
+  await sleep(5);
+  await q.close();
+  // Both handlers from the start: the second wait rejects while the first is checked.
+  await Promise.all(
+    waits.map((wait) => assert.rejects(wait, { name: "QueueError", code: "CLOSED" })),
+  );
+});
+
+eachDriver("Queue.transaction() on a closed queue throws CLOSED; its database stays open", (
+  { db },
+) => {
+  const queue = new Queue({ db, name: "q" });
+  queue.close();
+  assert.throws(() => queue.transaction(() => 1), { name: "QueueError", code: "CLOSED" });
   assert.equal(db.closed, false, "a queue does not close a database it was given");
 });
 

@@ -8,6 +8,7 @@ import {
   type RunnerOptions,
 } from "../jobs/mod.ts";
 import { roomOf } from "../src/sqlite/_wake.ts";
+import { createClient, serve } from "../http/mod.ts";
 import { type Context, eachDriver, sleep, text } from "./_helpers.ts";
 import { pendingTimersAfter } from "./_timers.ts";
 
@@ -431,3 +432,128 @@ for (const kind of ["synchronous", "async"] as const) {
     assert.ok(ticks > 0, `a 1 ms timer ticked ${ticks} times during a ${elapsed} ms drain`);
   });
 }
+
+eachDriver(
+  "Runner.stop() gives up on a hung job after the grace period: start() resolves, renewals " +
+    "stop, and the message is received again when its lease runs out",
+  async (context) => {
+    const queue = setupQueue(context, { timeout: 200 });
+    const runner = new Runner({ queue, extend: 200, gracePeriod: 150 });
+    let started = 0;
+    runner.register("hang", () => {
+      started++;
+      return new Promise(() => {}); // ignores its signal, never ends
+    });
+    await createJob(queue, "hang", "x");
+    const running = runner.start();
+    await until(() => started === 1);
+    const before = performance.now();
+    await runner.stop();
+    await running;
+    const stopping = performance.now() - before;
+    assert.ok(stopping >= 140 && stopping < 2000, `stop() took ${stopping.toFixed(0)} ms`);
+    const other = new Queue({ db: context.connect(), name: "jobs" });
+    let message;
+    const deadline = performance.now() + 2000;
+    while ((message = await other.receive()) === undefined && performance.now() < deadline) {
+      await sleep(10);
+    }
+    assert.ok(message, "the lease ran out: no renewal after the grace period");
+    assert.equal(message.received, 2);
+  },
+);
+
+eachDriver("Runner stops taking work when its queue is closed", async (context) => {
+  const queue = setupQueue(context);
+  queue.transaction((tx) => {
+    for (let i = 0; i < 200; i++) createJob(tx, "slow", "");
+  });
+  const runner = new Runner({ queue, limit: 2 });
+  let started = 0;
+  runner.register("slow", () => {
+    started++;
+    return sleep(20);
+  });
+  const running = runner.start();
+  await until(() => started >= 5);
+  await queue.close();
+  const atClose = started;
+  await assert.rejects(running, { name: "QueueError", code: "CLOSED" });
+  await sleep(100);
+  assert.equal(started, atClose, `${started - atClose} jobs started after the queue closed`);
+});
+
+eachDriver(
+  "Runner never receives inside a transaction the caller left open on its connection",
+  async (context) => {
+    const queue = setupQueue(context);
+    await createJob(queue, "work", "x");
+    const runner = new Runner({ queue, pollInterval: 10 });
+    let ran = 0;
+    runner.register("work", () => void ran++);
+    context.db.exec("begin");
+    const stop = run(runner);
+    try {
+      await sleep(150);
+      assert.equal(ran, 0, "no job ran inside the caller's transaction");
+    } finally {
+      context.db.exec("rollback");
+    }
+    await until(() => ran === 1);
+    await until(() => count(context.db) === 0);
+    await stop();
+    assert.equal(ran, 1);
+  },
+);
+
+eachDriver(
+  "Runner keeps finished jobs' acknowledgements when deleting fails and deletes them later, " +
+    "so no job runs twice",
+  async (context) => {
+    const queue = setupQueue(context, { timeout: 300 });
+    let failures = 3;
+    const failing =
+      (method: "deleteBatch" | "deleteAndReceive") => (...args: unknown[]): Promise<unknown> => {
+        if (failures > 0) {
+          failures--;
+          return Promise.reject(new Error("simulated failure to delete"));
+        }
+        return (queue[method] as (...a: unknown[]) => Promise<unknown>).apply(queue, args);
+      };
+    const flaky = new Proxy(queue, {
+      get(target, key): unknown {
+        if (key === "deleteBatch" || key === "deleteAndReceive") return failing(key);
+        const value = Reflect.get(target, key, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const runner = new Runner({ queue: flaky, pollInterval: 10, extend: 300 });
+    const runs = new Map<string, number>();
+    runner.register("once", (body) => {
+      const key = text(body);
+      runs.set(key, (runs.get(key) ?? 0) + 1);
+    });
+    for (let i = 0; i < 5; i++) await createJob(queue, "once", String(i));
+    const stop = run(runner);
+    await until(() => count(context.db) === 0);
+    await sleep(400); // past the lease: a dropped acknowledgement would run a job again
+    await stop();
+    assert.equal(failures, 0, "the deletes did fail");
+    assert.deepEqual([...runs.values()], [1, 1, 1, 1, 1]);
+  },
+);
+
+eachDriver("Runner runs jobs over the HTTP client of a real server", async ({ path }) => {
+  await using server = await serve({ db: path, port: 0 });
+  const client = createClient(`${server.url}/queues/jobs`);
+  const runner = new Runner({ queue: client, pollInterval: 10 });
+  const seen: string[] = [];
+  runner.register("greet", (body) => void seen.push(text(body)));
+  await createJob(client, "greet", "over http");
+  await createJob(client, "greet", "twice");
+  const stop = run(runner);
+  await until(() => seen.length === 2);
+  await stop();
+  assert.deepEqual(seen.sort(), ["over http", "twice"]);
+  assert.equal((await client.stats()).total, 0);
+}, ["node:sqlite", "bun:sqlite"]);

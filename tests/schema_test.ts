@@ -112,3 +112,21 @@ eachDriver("A message sent by qite is received by goqite's receive statement", a
   assert.equal(row?.id, id);
   assert.equal(text(row?.body as Uint8Array), "from ts");
 });
+
+eachDriver(
+  "setup() replaces the first version's indexes with qite_ready_idx and qite_waiting_idx",
+  (
+    { db },
+  ) => {
+    db.exec("drop index qite_ready_idx; drop index qite_waiting_idx");
+    db.exec(`create index qite_fresh_idx on goqite (queue, priority desc, created)
+  where received = 0 and timeout <= created;
+create index qite_other_idx on goqite (queue, received, timeout)
+  where not (received = 0 and timeout <= created);`);
+    setup(db);
+    const indexes = db.prepare(
+      "select name from sqlite_master where type = 'index' and name like 'qite_%' order by name",
+    ).all().map((row) => row.name);
+    assert.deepEqual(indexes, ["qite_ready_idx", "qite_waiting_idx"]);
+  },
+);

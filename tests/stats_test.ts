@@ -1,21 +1,22 @@
 import assert from "node:assert/strict";
 import { listQueues, Queue } from "../mod.ts";
 import { eachDriver, text } from "./_helpers.ts";
+import { eachEngine } from "./_engines.ts";
 
-eachDriver("Queue.stats() counts visible, in-flight, delayed and dead messages exactly", async (
-  { db, clock },
+eachEngine("Queue.stats() counts visible, in-flight, delayed and dead messages exactly", async (
+  { queue, clock },
 ) => {
-  const queue = new Queue({ db, name: "q", timeout: 100, maxReceive: 1, clock: clock.fn });
-  await queue.send({ body: "will die" });
-  await queue.receive();
+  const q = queue({ name: "q", timeout: 100, maxReceive: 1 });
+  await q.send({ body: "will die" });
+  await q.receive();
   clock.advance(100); // dead now
-  await queue.sendBatch([{ body: "visible 1" }, { body: "visible 2" }]);
+  await q.sendBatch([{ body: "visible 1" }, { body: "visible 2" }]);
   clock.advance(250);
-  await queue.send({ body: "delayed", delay: 1000 });
-  await queue.send({ body: "in flight", priority: 9 });
-  await queue.receive();
-  await new Queue({ db, name: "other" }).send({ body: "not counted" });
-  assert.deepEqual(await queue.stats(), {
+  await q.send({ body: "delayed", delay: 1000 });
+  await q.send({ body: "in flight", priority: 9 });
+  await q.receive();
+  await queue({ name: "other" }).send({ body: "not counted" });
+  assert.deepEqual(await q.stats(), {
     total: 5,
     visible: 2,
     inFlight: 1,
@@ -25,8 +26,8 @@ eachDriver("Queue.stats() counts visible, in-flight, delayed and dead messages e
   });
 });
 
-eachDriver("Queue.stats() of an empty queue is all zero, with no oldest age", async ({ db }) => {
-  const stats = await new Queue({ db, name: "q" }).stats();
+eachEngine("Queue.stats() of an empty queue is all zero, with no oldest age", async ({ queue }) => {
+  const stats = await queue({ name: "q" }).stats();
   assert.deepEqual(stats, {
     total: 0,
     visible: 0,
@@ -46,40 +47,41 @@ eachDriver("listQueues() lists the names of queues with messages, sorted", async
   assert.deepEqual(await listQueues(db.native), ["alpha", "m'quote\"s", "zeta"]);
 });
 
-eachDriver("Queue.peek() shows visible messages in receive order and changes nothing", async (
-  { db, clock },
+eachEngine("Queue.peek() shows visible messages in receive order and changes nothing", async (
+  { queue, clock, sql },
 ) => {
-  const queue = new Queue({ db, name: "q", clock: clock.fn });
-  await queue.send({ body: "low", priority: -1 });
+  const q = queue({ name: "q" });
+  await q.send({ body: "low", priority: -1 });
   clock.advance(1);
-  await queue.send({ body: "delayed", delay: 1000 });
-  await queue.sendBatch([{ body: "first" }, { body: "second" }, { body: "high", priority: 3 }]);
-  const before = db.prepare("select id, received, timeout from goqite order by id").all()
-    .map((row) => ({ ...row }));
-  const peeked = await queue.peek({ limit: 3 });
+  await q.send({ body: "delayed", delay: 1000 });
+  await q.sendBatch([{ body: "first" }, { body: "second" }, { body: "high", priority: 3 }]);
+  const rows = async (): Promise<unknown[]> =>
+    (await sql("select id, received, timeout from goqite order by id")).map((row) => ({
+      ...row,
+    }));
+  const before = await rows();
+  const peeked = await q.peek({ limit: 3 });
   assert.deepEqual(peeked.map((m) => text(m.body)), ["high", "first", "second"]);
   assert.equal(peeked[0]!.received, 0);
   assert.equal(peeked[0]!.created.getTime(), clock.now);
-  assert.deepEqual((await queue.peek()).map((m) => text(m.body)), [
+  assert.deepEqual((await q.peek()).map((m) => text(m.body)), [
     "high",
     "first",
     "second",
     "low",
   ]);
-  const after = db.prepare("select id, received, timeout from goqite order by id").all()
-    .map((row) => ({ ...row }));
-  assert.deepEqual(after, before);
-  await assert.rejects(queue.peek({ limit: 0 }), RangeError);
+  assert.deepEqual(await rows(), before);
+  await assert.rejects(q.peek({ limit: 0 }), RangeError);
 });
 
-eachDriver("Queue.purge() deletes every message of its queue and no other", async ({ db }) => {
-  const queue = new Queue({ db, name: "q" });
-  const other = new Queue({ db, name: "other" });
-  await queue.sendBatch([{ body: "a" }, { body: "b", delay: 5000 }]);
-  await queue.send({ body: "c" });
-  await queue.receive();
+eachEngine("Queue.purge() deletes every message of its queue and no other", async ({ queue }) => {
+  const q = queue({ name: "q" });
+  const other = queue({ name: "other" });
+  await q.sendBatch([{ body: "a" }, { body: "b", delay: 5000 }]);
+  await q.send({ body: "c" });
+  await q.receive();
   await other.send({ body: "stays" });
-  assert.equal(await queue.purge(), 3);
-  assert.equal((await queue.stats()).total, 0);
+  assert.equal(await q.purge(), 3);
+  assert.equal((await q.stats()).total, 0);
   assert.equal(text((await other.receive())!.body), "stays");
 });

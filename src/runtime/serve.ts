@@ -7,6 +7,12 @@
  */
 
 import { detectRuntime } from "./detect.ts";
+import {
+  answerClientError,
+  type NodeListener,
+  type NodeSocket,
+  toNodeListener,
+} from "./node_listener.ts";
 
 /** What {@linkcode listen} needs. */
 export interface ListenOptions {
@@ -111,23 +117,10 @@ function listenBun(options: ListenOptions): Listener {
   };
 }
 
-interface NodeSocket {
-  destroy(): void;
-  once(event: "close", listener: () => void): void;
-}
-interface NodeRequest extends AsyncIterable<Uint8Array> {
-  method?: string;
-  url?: string;
-  headers: Record<string, string | string[] | undefined>;
-  socket: NodeSocket;
-}
-interface NodeResponse {
-  writableFinished: boolean;
-  on(event: "close", listener: () => void): void;
-  writeHead(status: number, headers: [string, string][]): void;
-  write(chunk: Uint8Array): boolean;
-  once(event: "drain", listener: () => void): void;
-  end(): void;
+/** A connection, as node:http's "connection" event and `request.socket` give it. */
+interface Connection {
+  destroy(): unknown;
+  once(event: "close", listener: () => void): unknown;
 }
 interface NodeServer {
   listen(port: number, hostname: string, callback: () => void): void;
@@ -135,13 +128,16 @@ interface NodeServer {
   close(callback: (error?: Error) => void): void;
   closeIdleConnections(): void;
   once(event: "error", listener: (error: Error) => void): void;
-  on(event: "connection", listener: (socket: NodeSocket) => void): void;
+  on(event: "connection", listener: (socket: Connection) => void): void;
+  on(event: "request" | "checkContinue", listener: NodeListener): void;
+  on(
+    event: "clientError",
+    listener: (error: Error, socket: NodeSocket & { _httpMessage?: unknown }) => void,
+  ): void;
+  on(event: "connect", listener: (request: { method?: string }, socket: NodeSocket) => void): void;
 }
 interface NodeHttp {
-  createServer(listener: (req: NodeRequest, res: NodeResponse) => void): NodeServer;
-}
-interface NodeStream {
-  Readable: { toWeb(stream: unknown): ReadableStream<Uint8Array> };
+  createServer(): NodeServer;
 }
 
 function nodeBuiltin<T>(name: string): T {
@@ -152,22 +148,36 @@ function nodeBuiltin<T>(name: string): T {
 
 function listenNode(options: ListenOptions): Promise<Listener> {
   const http = nodeBuiltin<NodeHttp>("node:http");
-  const { Readable } = nodeBuiltin<NodeStream>("node:stream");
+  const server = http.createServer();
+  // Node's parser refuses some requests before any listener runs; answer them like the handler.
+  server.on("clientError", (error, socket) => {
+    const responding = socket._httpMessage !== undefined && socket._httpMessage !== null &&
+      (socket._httpMessage as { headersSent?: boolean }).headersSent === true;
+    answerClientError(error, socket, responding);
+  });
+  // CONNECT never reaches the request listener (Node hands over the socket); refuse it.
+  server.on("connect", (request, socket) => {
+    answerClientError(
+      { code: "HPE_INVALID_METHOD", rawPacket: new TextEncoder().encode(`${request.method} `) },
+      socket,
+      false,
+    );
+  });
   // Requests in flight per connection: closing ends the idle ones at once, and the others as
   // soon as their answer is written. server.close() alone waits for a connection that has not
   // sent a request yet (browsers open such spare connections) until the headers timeout.
-  const inFlight = new Map<NodeSocket, number>();
+  const inFlight = new Map<Connection, number>();
   let closing = false;
-  const server = http.createServer((req, res) => {
-    const socket = req.socket;
+  const tracked = (listener: NodeListener): NodeListener => (request, response) => {
+    const socket = (request as unknown as { socket: Connection }).socket;
     inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
-    res.on("close", () => {
+    response.on("close", () => {
       const left = (inFlight.get(socket) ?? 1) - 1;
       inFlight.set(socket, left);
       if (closing && left === 0) socket.destroy();
     });
-    void answerNode(req, res, options, Readable);
-  });
+    listener(request, response);
+  };
   server.on("connection", (socket) => {
     inFlight.set(socket, 0);
     socket.once("close", () => inFlight.delete(socket));
@@ -176,6 +186,15 @@ function listenNode(options: ListenOptions): Promise<Listener> {
     server.once("error", reject);
     server.listen(options.port, options.hostname, () => {
       const address = server.address();
+      const host = address.address.includes(":")
+        ? `[${address.address}]:${address.port}`
+        : `${address.address}:${address.port}`;
+      server.on("request", tracked(toNodeListener(options.fetch, { host })));
+      // Expect: 100-continue is answered only once the handler reads the body.
+      server.on(
+        "checkContinue",
+        tracked(toNodeListener(options.fetch, { host, expectContinue: true })),
+      );
       resolve({
         port: address.port,
         hostname: address.address,
@@ -188,48 +207,6 @@ function listenNode(options: ListenOptions): Promise<Listener> {
       });
     });
   });
-}
-
-/** Turns a node:http request into a `Request`, and the handler's `Response` back. */
-async function answerNode(
-  req: NodeRequest,
-  res: NodeResponse,
-  options: ListenOptions,
-  Readable: NodeStream["Readable"],
-): Promise<void> {
-  const controller = new AbortController();
-  res.on("close", () => {
-    if (!res.writableFinished) controller.abort();
-  });
-  let response: Response;
-  try {
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (value === undefined) continue;
-      for (const item of Array.isArray(value) ? value : [value]) headers.append(name, item);
-    }
-    const method = req.method ?? "GET";
-    const host = headers.get("host") ?? `${options.hostname}:${options.port}`;
-    const init: RequestInit & { duplex?: "half" } = { method, headers, signal: controller.signal };
-    if (method !== "GET" && method !== "HEAD") {
-      init.body = Readable.toWeb(req);
-      init.duplex = "half";
-    }
-    response = await options.fetch(new Request(new URL(req.url ?? "/", `http://${host}`), init));
-  } catch {
-    response = new Response("bad request\n", { status: 400 });
-  }
-  res.writeHead(response.status, [...response.headers]);
-  if (response.body !== null) {
-    try {
-      for await (const chunk of response.body) {
-        if (!res.write(chunk)) await new Promise<void>((resolve) => res.once("drain", resolve));
-      }
-    } catch {
-      // The client went away while the body was written.
-    }
-  }
-  res.end();
 }
 
 /**

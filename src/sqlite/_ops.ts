@@ -43,10 +43,20 @@ const MAX_LITERAL_LIMIT = 128;
 export const MAX_SEEK_PARTITIONS = 32;
 
 /**
- * How many due retries (and due delayed messages) of each receive count a receive considers
- * beyond its limit: those due earliest. Fresh messages are always considered in exact order.
+ * How many due retries (and due delayed messages) not yet promoted, of each receive count, a
+ * receive considers beyond its limit: those due earliest. Promoted ones are considered in exact
+ * order.
  */
 export const RETRY_WINDOW = 15;
+
+/**
+ * The most due messages one promotion moves into qite_ready_idx (those due earliest), and how
+ * often, at most, a queue promotes (in milliseconds, per queue object): a retry or delayed
+ * message joins goqite's exact order within this long of becoming due, and until then it can
+ * still be received through the window above.
+ */
+export const PROMOTE_BATCH = 128;
+export const PROMOTE_EVERY_MS = 10;
 
 /** A queue's settings, validated. */
 export interface OpsSettings {
@@ -68,6 +78,12 @@ export interface QueueSql {
   /** Up to ?3 delayed (`received = 0`) or in-flight messages, soonest visible first. */
   readonly peekDelayed: string;
   readonly peekInFlight: string;
+  /**
+   * Moves up to {@linkcode PROMOTE_BATCH} due messages (those due earliest) from
+   * qite_waiting_idx into qite_ready_idx, by setting `timeout` back to `created`: ?1 queue,
+   * ?2 now.
+   */
+  readonly promote: string;
   readonly nextDue: string;
   readonly extend: string;
   readonly extendFenced: string;
@@ -84,7 +100,8 @@ export interface QueueSql {
   readonly bury: string;
 }
 
-const NOT_FRESH = "not (received = 0 and timeout <= created)";
+/** The predicate of qite_waiting_idx: the visibility time is after `created`. */
+const WAITING = "timeout > created";
 
 /**
  * An integer column read so that no driver throws or rounds: as a number when it is a safe
@@ -102,24 +119,22 @@ function bumpedCreated(now: string): string {
 }
 
 /**
- * The messages that could be received next, as `id, priority, created, r` (r is the rowid): the
- * first `limit` fresh ones (never received, never delayed) in goqite's order from
- * qite_fresh_idx, and, for each receive count below `maxReceive`, the `limit + RETRY_WINDOW`
- * retries and delayed messages that became due earliest, from qite_other_idx. Dead messages are
- * never read, and no branch reads more than its limit.
+ * For each receive count below `maxReceive`, the `window` messages waiting in qite_waiting_idx
+ * that became due earliest, as `columns`: one seek per receive count (one range for the counts
+ * from {@linkcode MAX_SEEK_PARTITIONS} on).
  */
-function candidates(maxReceive: number, queue: string, now: string, limit: string): string {
-  const window = /^\d+$/.test(limit) ? String(Number(limit) + RETRY_WINDOW) : `${limit} + 15`;
+function dueBranches(
+  maxReceive: number,
+  queue: string,
+  now: string,
+  window: string,
+  columns: string,
+): string[] {
   const due = (filter: string): string =>
-    `select * from (select id, priority, created, rowid as r from goqite
-      where queue = cast(${queue} as text) and ${filter} and timeout <= ${now} and ${NOT_FRESH}
+    `select * from (select ${columns} from goqite
+      where queue = cast(${queue} as text) and ${filter} and timeout <= ${now} and ${WAITING}
       order by timeout limit ${window})`;
-  const branches = [
-    `select * from (select id, priority, created, rowid as r from goqite
-      where queue = cast(${queue} as text) and received = 0 and timeout <= created
-        and timeout <= ${now}
-      order by priority desc, created, rowid limit ${limit})`,
-  ];
+  const branches: string[] = [];
   const seeks = Math.min(maxReceive, MAX_SEEK_PARTITIONS);
   for (let received = 0; received < seeks; received++) {
     branches.push(due(`received = ${received}`));
@@ -127,6 +142,25 @@ function candidates(maxReceive: number, queue: string, now: string, limit: strin
   if (maxReceive > MAX_SEEK_PARTITIONS) {
     branches.push(due(`received >= ${MAX_SEEK_PARTITIONS} and received < ${maxReceive}`));
   }
+  return branches;
+}
+
+/**
+ * The messages that could be received next, as `id, priority, created, r` (r is the rowid): the
+ * first `limit` visible ones in goqite's order from qite_ready_idx, and, for each receive count
+ * below `maxReceive`, the `limit + RETRY_WINDOW` due messages not yet promoted that became due
+ * earliest, from qite_waiting_idx. Dead messages are never read, and no branch reads more than
+ * its limit.
+ */
+function candidates(maxReceive: number, queue: string, now: string, limit: string): string {
+  const window = /^\d+$/.test(limit) ? String(Number(limit) + RETRY_WINDOW) : `${limit} + 15`;
+  const branches = [
+    `select * from (select id, priority, created, rowid as r from goqite
+      where queue = cast(${queue} as text) and timeout <= created and timeout <= ${now}
+        and received < ${maxReceive}
+      order by priority desc, created, rowid limit ${limit})`,
+    ...dueBranches(maxReceive, queue, now, window, "id, priority, created, rowid as r"),
+  ];
   return branches.join("\n    union all\n    ");
 }
 
@@ -151,7 +185,7 @@ const MESSAGE_COLUMNS = `id, body, ${safeInteger("received")}, ${safeInteger("pr
  */
 export function buildSql(maxReceive: number): QueueSql {
   const dead =
-    `queue = cast(?1 as text) and received >= ${maxReceive} and timeout <= ?2 and ${NOT_FRESH}`;
+    `queue = cast(?1 as text) and received >= ${maxReceive} and timeout <= ?2 and ${WAITING}`;
   const fence = "received = ? and created = ?";
   return {
     send: insertSql(1),
@@ -172,18 +206,25 @@ order by g.priority desc, g.created, g.rowid`,
     peekDelayed: `select id, body, ${safeInteger("received")}, ${
       safeInteger("priority")
     }, created, timeout from goqite
-where queue = cast(?1 as text) and received = 0 and timeout > ?2 and ${NOT_FRESH}
+where queue = cast(?1 as text) and received = 0 and timeout > ?2 and ${WAITING}
 order by timeout, rowid limit ?3`,
     peekInFlight: `select id, body, ${safeInteger("received")}, ${
       safeInteger("priority")
     }, created, timeout from goqite
-where queue = cast(?1 as text) and received > 0 and timeout > ?2 and ${NOT_FRESH}
+where queue = cast(?1 as text) and received > 0 and timeout > ?2 and ${WAITING}
 order by timeout, rowid limit ?3`,
+    promote: `update goqite set timeout = created where rowid in (
+  select r from (${
+      dueBranches(maxReceive, "?1", "?2", String(PROMOTE_BATCH), "rowid as r, timeout").join(
+        "\n    union all\n    ",
+      )
+    })
+  order by timeout limit ${PROMOTE_BATCH})`,
     nextDue: maxReceive <= MAX_SEEK_PARTITIONS
       ? `select min(timeout) as t from goqite where queue = cast(? as text) and received = ?
-  and timeout > ? and ${NOT_FRESH}`
+  and timeout > ? and ${WAITING}`
       : `select min(timeout) as t from goqite where queue = cast(? as text)
-  and received < ${maxReceive} and timeout > ? and ${NOT_FRESH}`,
+  and received < ${maxReceive} and timeout > ? and ${WAITING}`,
     extend: "update goqite set timeout = ? where queue = cast(? as text) and id = ?",
     extendFenced:
       `update goqite set timeout = ? where queue = cast(? as text) and id = ? and ${fence}`,
@@ -212,9 +253,12 @@ order by created, id limit ?5`,
     release: `update goqite set received = received - 1, created = ${bumpedCreated("?1")},
   timeout = ?2
 where queue = cast(?3 as text) and id = ?4 and received = ?5 and created = ?6 and received > 0`,
-    // Makes a received message dead at once (fenced).
-    bury: `update goqite set received = max(received + 1, ${maxReceive}), timeout = ?
-where queue = cast(? as text) and id = ? and ${fence}`,
+    // Makes a received message dead at once (fenced): visible (and so dead) now, or 1 ms past
+    // its created time if that is now, so that it stays out of qite_ready_idx.
+    bury: `update goqite set received = max(received + 1, ${maxReceive}), timeout = ${
+      bumpedCreated("?1")
+    }
+where queue = cast(?2 as text) and id = ?3 and received = ?4 and created = ?5`,
     stats: `select
   count(*) as total,
   coalesce(sum(received < ${maxReceive} and timeout <= ?2), 0) as visible,
@@ -342,6 +386,8 @@ export class QueueOps {
   }
 
   #receiveText = new Map<number | "?4", string>();
+  /** When this queue last promoted due messages, by its clock. */
+  #promotedAt = -Infinity;
 
   /** The receive SQL for a limit, built once per limit so the statement cache sees one string. */
   #receiveSql(limit: number | "?4"): string {
@@ -352,11 +398,18 @@ export class QueueOps {
 
   /**
    * Receives up to `max` messages, in goqite's order. It reads the clock itself: run it while
-   * the write lock is held, so that the lease starts no earlier than the lock.
+   * the write lock is held (inside a transaction), so that the lease starts no earlier than the
+   * lock. First, at most every {@linkcode PROMOTE_EVERY_MS} ms, it promotes due messages into
+   * qite_ready_idx, where they join goqite's exact order.
    */
   receive(max: number): Message[] {
     const now = this.settings.clock();
     this.lastReceive = now;
+    // By the queue's clock (a clock that jumps back promotes at once, too).
+    if (Math.abs(now - this.#promotedAt) >= PROMOTE_EVERY_MS) {
+      this.#promotedAt = now;
+      this.#internals.statement(this.sql.promote).run(this.settings.name, formatTime(now));
+    }
     const literal = max <= MAX_LITERAL_LIMIT;
     const statement = this.#internals.statement(this.#receiveSql(literal ? max : "?4"));
     const timeout = formatTime(now + this.settings.timeout);

@@ -94,14 +94,14 @@ class FileWake {
     }, this.#stopWatch === undefined ? POLL_MS : FALLBACK_POLL_MS);
   }
 
-  /** Many notifications may come per commit: one check per turn of the event loop. */
+  /** Many notifications may come at once for one commit: one check for all of them. */
   #queueCheck(): void {
     if (this.#checkQueued) return;
     this.#checkQueued = true;
-    setTimeout(() => {
+    queueMicrotask(() => {
       this.#checkQueued = false;
       if (this.#watching) this.#check();
-    }, 0);
+    });
   }
 
   #check(): void {

@@ -322,7 +322,9 @@ export class Database {
    * a savepoint, so it commits or rolls back with the outer one. A throw rolls back and rethrows.
    *
    * `fn` must be synchronous: SQLite transactions belong to the connection, and an `await`
-   * inside one would let unrelated work join it.
+   * inside one would let unrelated work join it. So it blocks: while another connection holds
+   * the write lock, `BEGIN IMMEDIATE` waits for it with SQLite's busy handler (up to
+   * {@linkcode Database.busyTimeout}), and the whole process waits with it.
    *
    * @typeParam T What `fn` returns.
    * @param fn The work to do atomically.
@@ -383,6 +385,7 @@ export class Database {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#begin = this.#commit = undefined;
     this.#statements.clear();
     this.#public.clear();
     this.#driver.close();
@@ -423,37 +426,66 @@ export class Database {
     }
   }
 
-  async #write<T>(action: string, mode: WriteMode, work: () => T): Promise<T> {
+  #write<T>(action: string, mode: WriteMode, work: () => T): Promise<T> {
+    // The first attempt runs at once, with no await: uncontended, that is all there is.
+    let busy: unknown;
+    try {
+      busy = this.#attempt(action, mode, work);
+      if (busy === undefined) return Promise.resolve(this.#result as T);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#retry(action, mode, work, busy);
+  }
+
+  #begin: DriverStatement | undefined;
+  #commit: DriverStatement | undefined;
+
+  /** What the last successful attempt returned (to spare a wrapper object per attempt). */
+  #result: unknown;
+
+  /**
+   * One attempt: `undefined` when it ran (its result is in `#result`), or the error to report
+   * if the database stays busy. Anything else is thrown.
+   */
+  #attempt<T>(action: string, mode: WriteMode, work: () => T): unknown {
+    this.#assertOpen(action);
+    try {
+      if (mode !== "read" && this.#driver.inTransaction()) {
+        return new QueueError(
+          "BUSY",
+          `Cannot ${action} as the connection is inside a transaction that qite did not ` +
+            "open (qite's asynchronous operations never join one; inside " +
+            "Queue.transaction(), use the synchronous operations it hands you)",
+        );
+      }
+      this.#result = mode === "transaction" ? this.#immediate(work) : work();
+      return undefined;
+    } catch (error) {
+      if (!isBusy(error)) throw toQueueError(error, action);
+      return toQueueError(error, action);
+    }
+  }
+
+  /** Tries again after jittered, growing pauses until the busy timeout has passed. */
+  async #retry<T>(action: string, mode: WriteMode, work: () => T, busy: unknown): Promise<T> {
     const deadline = performance.now() + this.#busyTimeout;
     for (let attempt = 0;; attempt++) {
-      this.#assertOpen(action);
-      let busy: unknown;
-      try {
-        if (mode !== "read" && this.#driver.inTransaction()) {
-          busy = new QueueError(
-            "BUSY",
-            `Cannot ${action} as the connection is inside a transaction that qite did not ` +
-              "open (qite's asynchronous operations never join one; inside " +
-              "Queue.transaction(), use the synchronous operations it hands you)",
-          );
-        } else return mode === "transaction" ? this.#immediate(work) : work();
-      } catch (error) {
-        if (!isBusy(error)) throw toQueueError(error, action);
-        busy = toQueueError(error, action);
-      }
       const wait = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt) *
         (0.5 + Math.random() / 2);
       if (performance.now() + wait > deadline) throw busy;
       await new Promise((resolve) => setTimeout(resolve, wait));
+      busy = this.#attempt(action, mode, work);
+      if (busy === undefined) return this.#result as T;
     }
   }
 
   /** Runs `work` in `BEGIN IMMEDIATE` … `COMMIT`, rolling back if it throws. */
   #immediate<T>(work: () => T): T {
-    this.#statement("begin immediate").run();
+    (this.#begin ??= this.#statement("begin immediate")).run();
     try {
       const result = work();
-      this.#statement("commit").run();
+      (this.#commit ??= this.#statement("commit")).run();
       return result;
     } catch (error) {
       if (!this.#closed && this.#driver.inTransaction()) {

@@ -149,6 +149,11 @@ const DEFAULT_MAX_BODY_SIZE = 64 * 1024 * 1024;
 const DEFAULT_INTERVAL_MS = 100;
 const CURSOR = /^\S+ \S+$/;
 
+/** Whether `value` has the shape of a cursor that {@linkcode Queue.listDead} returns. */
+export function isDeadCursor(value: string): boolean {
+  return CURSOR.test(value);
+}
+
 /**
  * A named queue of messages in the `goqite` table, with goqite's semantics: a received message
  * is invisible for the queue's timeout and is never handed out twice inside it; after
@@ -253,8 +258,8 @@ export class Queue implements QueueLike {
    * @param message The body, and optionally a delay (ms) and a priority.
    * @returns The new message's id.
    * @throws {TypeError} If the body is not a `Uint8Array` or a string.
-   * @throws {RangeError} If `delay` is negative or not an integer, or `priority` is not a safe
-   * integer.
+   * @throws {RangeError} If `delay` is negative, not an integer or above about 292 years, or
+   * `priority` is neither a safe integer nor a bigint within 64 bits.
    * @throws {QueueError} If the queue is closed or SQLite fails.
    *
    * @example Sending with a delay and a priority
@@ -901,6 +906,12 @@ export class Queue implements QueueLike {
    * synchronous form, and returns what `fn` returns. Your own writes on the same connection
    * inside `fn` commit or roll back together with the messages. Inside a transaction already
    * open on the connection (yours), it becomes a savepoint of it.
+   *
+   * It blocks: being synchronous, it waits for another connection's write lock with SQLite's own
+   * busy handler, and the whole process (timers, servers, other queues' waits) waits with it,
+   * up to the database's `busyTimeout`. The queue's asynchronous operations never do; use them
+   * where you can. They also never join a transaction they did not open: called inside `fn`,
+   * they run after it ends, so use the operations `fn` is handed.
    *
    * @typeParam T What `fn` returns.
    * @param fn The work; it must be synchronous.

@@ -39,22 +39,31 @@ create index if not exists goqite_queue_priority_created_idx on goqite (queue, p
 
 /**
  * qite's two extra indexes. They split the table so that receiving stays fast however many
- * messages are dead, delayed or in flight:
+ * messages are dead, delayed, in flight or due for a retry, and in goqite's order:
  *
- * - `qite_fresh_idx` holds the messages never received and never delayed, in goqite's order
- *   (priority, then age); its first entry is the next message.
- * - `qite_other_idx` holds every other message by receive count and visibility time, so the
- *   retries that are due are found by a short range seek, and dead messages (received
- *   `maxReceive` times or more) are never read.
+ * - `qite_ready_idx` holds the messages whose visibility time is not after their `created`
+ *   time, in goqite's order (priority, then age): messages sent without a delay, and retries and
+ *   delayed messages once they are due (a receive moves those here, "promoting" them, by
+ *   setting their `timeout` back to their `created`: still in the past, so nothing changes for
+ *   goqite). Its first visible entry is the next message.
+ * - `qite_waiting_idx` holds every other message, by receive count and visibility time: those
+ *   in flight, delayed, due but not yet promoted, and dead. Due ones are found by a short range
+ *   seek per receive count, and dead ones (received `maxReceive` times or more) are never read
+ *   by a receive.
  *
- * goqite ignores them; they only cost a little on each write.
+ * goqite ignores them; they cost a little on each write. The first version of qite had
+ * `qite_fresh_idx` and `qite_other_idx` instead; {@linkcode setup} drops them.
  */
 export const QITE_INDEXES: string =
-  `create index if not exists qite_fresh_idx on goqite (queue, priority desc, created)
-  where received = 0 and timeout <= created;
+  `create index if not exists qite_ready_idx on goqite (queue, priority desc, created)
+  where timeout <= created;
 
-create index if not exists qite_other_idx on goqite (queue, received, timeout)
-  where not (received = 0 and timeout <= created);
+create index if not exists qite_waiting_idx on goqite (queue, received, timeout)
+  where timeout > created;
+
+drop index if exists qite_fresh_idx;
+
+drop index if exists qite_other_idx;
 `;
 
 /**
@@ -66,7 +75,7 @@ create index if not exists qite_other_idx on goqite (queue, received, timeout)
  * import { SCHEMA } from "@qite/qite";
  * import assert from "node:assert/strict";
  *
- * assert.match(SCHEMA, /qite_fresh_idx/);
+ * assert.match(SCHEMA, /qite_ready_idx/);
  * ```
  */
 export const SCHEMA: string = GOQITE_SCHEMA + "\n" + QITE_INDEXES;

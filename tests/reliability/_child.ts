@@ -5,6 +5,71 @@
  */
 
 import { appendFileSync, existsSync } from "node:fs";
+import { open, Queue, type QueueLike, type Synchronous } from "../../mod.ts";
+import { PostgresQueue } from "../../postgres/mod.ts";
+
+/** A queue a child opened, on SQLite or PostgreSQL, and how to close it with its database. */
+export interface OpenedQueue {
+  readonly queue: QueueLike;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the queue the arguments name: `--db` a SQLite file, or a `postgres://` URL with
+ * `--schema` and `--client` (`Bun.sql` or `postgres.js`); the client's connections carry the
+ * child's `--id` as their application name, so the harness can find and end them.
+ */
+export async function openQueue(
+  a: Record<string, string>,
+  options: { timeout?: number; maxReceive?: number; sync?: string } = {},
+): Promise<OpenedQueue> {
+  const { sync, ...settings } = options;
+  if (!/^postgres(ql)?:\/\//.test(a.db!)) {
+    const db = open(a.db!, { synchronous: (sync ?? "NORMAL") as Synchronous });
+    const queue = new Queue({ db, name: a.name!, ...settings });
+    return {
+      queue,
+      close: () => {
+        db.close();
+        return Promise.resolve();
+      },
+    };
+  }
+  const application = `qite-rel-${a.id}`;
+  let sql: object;
+  let end: () => Promise<void>;
+  if (a.client === "Bun.sql") {
+    const Bun = (globalThis as unknown as {
+      Bun: { SQL: new (url: string, options: object) => { close(): Promise<void> } };
+    }).Bun;
+    const url = `${a.db}${a.db!.includes("?") ? "&" : "?"}options=${
+      encodeURIComponent(`-c application_name=${application}`)
+    }`;
+    const client = new Bun.SQL(url, { max: 2 });
+    sql = client;
+    end = () => client.close();
+  } else {
+    const postgres = (await import("postgres")).default;
+    const client = postgres(a.db!, {
+      max: 2,
+      onnotice: () => {},
+      // postgres.js 3.4 leaves a rejection unhandled (which ends the process) when the server
+      // ends a connection while it fetches array types right after connecting; qite needs none.
+      fetch_types: false,
+      connection: { application_name: application },
+    });
+    sql = client;
+    end = () => client.end({ timeout: 5 });
+  }
+  const queue = new PostgresQueue({ sql, schema: a.schema!, name: a.name!, ...settings });
+  return {
+    queue,
+    close: async () => {
+      await queue.close();
+      await end();
+    },
+  };
+}
 
 /** Reads `--key value` arguments. */
 export function args(): Record<string, string> {

@@ -2,16 +2,16 @@
  * A reliability consumer: receives, records (id, payload, consumer, time), optionally works a
  * while, deletes; until the stop file appears.
  * Usage: consumer.ts --db P --name N --id I --out FILE --stop FILE --timeout MS [--work MS]
+ *   [--interval MS] [--schema S --client C (PostgreSQL)]
  *
  * @module
  */
 
-import { open, Queue } from "../../mod.ts";
-import { args, recorder, runtime, sleep, stopFile } from "./_child.ts";
+import { args, openQueue, recorder, runtime, sleep, stopFile } from "./_child.ts";
 
 const a = args();
-const db = open(a.db!);
-const queue = new Queue({ db, name: a.name!, timeout: Number(a.timeout), maxReceive: 1000 });
+const { queue, close } = await openQueue(a, { timeout: Number(a.timeout), maxReceive: 1000 });
+const interval = Number(a.interval ?? 100);
 const record = recorder(a.out!);
 const signal = stopFile(a.stop!);
 const work = Number(a.work ?? 0);
@@ -19,7 +19,7 @@ let errors = 0;
 while (!signal.aborted) {
   let message;
   try {
-    message = await queue.receiveAndWait({ signal });
+    message = await queue.receiveAndWait({ signal, interval });
   } catch (error) {
     if (signal.aborted) break;
     errors++;
@@ -44,4 +44,4 @@ while (!signal.aborted) {
   }
 }
 record({ done: true, errors, consumer: a.id });
-db.close();
+await close();

@@ -2,18 +2,22 @@
  * The reliability suite: many processes of Deno, Bun and Node on one WAL file, kill -9 of
  * consumers, producers and job runners, then checks from the records and the table that
  * nothing was lost, nothing was handed out twice inside its timeout, and no error reached a
- * caller. Bounded: a few minutes on 2 cores.
+ * caller; and the same on PostgreSQL, with the server ending qite's connections under the
+ * processes. Bounded: a few minutes on 2 cores.
  *
  * Usage: deno run -A tests/reliability/run.ts [--quick] [--json] [scenario ...]
- * Scenarios: mixed, crash-consumers, crash-producers, crash-runner (all by default).
- * Bun and Node come from QITE_BUN / QITE_NODE, or through npx at pinned versions.
+ * Scenarios: mixed, crash-consumers, crash-producers, crash-runner, postgres (all by default).
+ * Bun and Node come from QITE_BUN / QITE_NODE, or through npx at pinned versions; PostgreSQL
+ * from QITE_PG_URL (the local test server by default).
  *
  * @module
  */
 
 // deno-lint-ignore-file no-console
 
+import postgresJs from "postgres";
 import { open, setup } from "../../mod.ts";
+import { setup as setupPostgres } from "../../postgres/mod.ts";
 
 const BUN_VERSION = "1.4.5";
 const NODE_VERSION = "24.21.0";
@@ -499,11 +503,198 @@ async function crashRunner(): Promise<Result> {
   });
 }
 
+const PG_URL = Deno.env.get("QITE_PG_URL") ?? "postgres://postgres@127.0.0.1:5432/test";
+
+/** The `q`-th percentile of `values` (sorted in place). */
+function percentile(values: number[], q: number): number {
+  values.sort((a, b) => a - b);
+  return values[Math.min(values.length - 1, Math.floor(values.length * q))] ?? NaN;
+}
+
+/**
+ * PostgreSQL: 8 producers and 8 consumers of Deno, Bun (Bun.sql and postgres.js) and Node on
+ * one table; consumers killed with kill -9 and replaced; and every few hundred milliseconds the
+ * server ends every connection of every child (pg_terminate_backend), listening ones included.
+ * Operations must retry, nothing may be lost or handed out twice inside its timeout, and
+ * wake-ups must resume (consumers poll only every 2 s, so the latency from send to receive
+ * shows whether notifications still arrive).
+ */
+async function postgresScenario(): Promise<Result> {
+  return await withDir(async (dir) => {
+    const schema = `qite_rel_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
+    const admin = postgresJs(PG_URL, { max: 2, onnotice: () => {} });
+    try {
+      await setupPostgres(admin, { schema });
+      const rowsLeft = async (): Promise<number> =>
+        Number((await admin.unsafe(`select count(*)::int4 as n from "${schema}".goqite`))[0]?.n);
+      const producers = 8;
+      const consumers = 8;
+      const perProducer = quick ? 100 : 400;
+      const timeout = 2000;
+      const killsWanted = quick ? 3 : 6;
+      const stop = `${dir}/stop`;
+      const clientFor = (runtime: Runtime, i: number): string =>
+        runtime === "bun" && i % 2 === 0 ? "Bun.sql" : "postgres.js";
+      let serial = 0;
+      const consumerArgs = (runtime: Runtime, id: string) => ({
+        db: PG_URL,
+        schema,
+        client: clientFor(runtime, serial),
+        name: "rel",
+        id,
+        out: `${dir}/${id}.jsonl`,
+        stop,
+        timeout: String(timeout),
+        work: "10",
+        interval: "2000",
+      });
+      const started = performance.now();
+      const live: Child[] = [];
+      const all: Child[] = [];
+      for (let i = 0; i < consumers; i++) {
+        const runtime = RUNTIMES[i % 3]!;
+        const child = await spawn(runtime, "consumer.ts", consumerArgs(runtime, `c${serial++}`));
+        live.push(child);
+        all.push(child);
+      }
+      const producing: Child[] = [];
+      for (let i = 0; i < producers; i++) {
+        const runtime = RUNTIMES[(i + 1) % 3]!;
+        producing.push(
+          await spawn(runtime, "producer.ts", {
+            db: PG_URL,
+            schema,
+            client: clientFor(runtime, i + 1),
+            name: "rel",
+            id: `p${i}`,
+            count: String(perProducer),
+            out: `${dir}/p${i}.jsonl`,
+            pause: "30",
+          }),
+        );
+      }
+      // The server ends every child's connections, again and again.
+      const terminated = new Map<string, { listening: number; other: number }>();
+      let terminating = true;
+      const terminator = (async () => {
+        while (terminating) {
+          await sleep(400 + Math.floor(Math.random() * 300));
+          const ended = await admin.unsafe(
+            `select application_name as app, query ilike 'listen%' as listening,
+               pg_terminate_backend(pid) as ok
+             from pg_stat_activity
+             where application_name like 'qite-rel-%' and datname = current_database()`,
+          );
+          for (const row of ended) {
+            const tally = terminated.get(row.app) ?? { listening: 0, other: 0 };
+            if (row.listening) tally.listening++;
+            else tally.other++;
+            terminated.set(row.app, tally);
+          }
+        }
+      })();
+      let kills = 0;
+      const producersDone = Promise.all(producing.map((c) => c.done));
+      while (kills < killsWanted) {
+        await sleep(300 + Math.floor(Math.random() * 400));
+        const victim = live.splice(Math.floor(Math.random() * live.length), 1)[0]!;
+        victim.process.kill("SIGKILL");
+        await victim.done;
+        kills++;
+        const replacement = await spawn(
+          victim.runtime,
+          "consumer.ts",
+          consumerArgs(victim.runtime, `c${serial++}`),
+        );
+        live.push(replacement);
+        all.push(replacement);
+      }
+      const statuses = await producersDone;
+      let left = await rowsLeft();
+      for (const deadline = Date.now() + 120_000; left > 0 && Date.now() < deadline;) {
+        await sleep(100);
+        left = await rowsLeft();
+      }
+      terminating = false;
+      await terminator;
+      const seconds = (performance.now() - started) / 1000;
+      await Deno.writeTextFile(stop, "");
+      const consumerStatuses = await Promise.all(live.map((c) => c.done));
+      const { sent, deliveries, check, errors } = tally(
+        dir,
+        ids("p", producers),
+        ids("c", serial),
+        timeout,
+      );
+      const exits = [...statuses, ...consumerStatuses].filter((s) => !s.success).length;
+      // Latency from a send to its first delivery: notifications, or polls every 2 s.
+      const sentAt = new Map<string, number>();
+      for (let i = 0; i < producers; i++) {
+        for (const r of readRecords(`${dir}/p${i}.jsonl`)) {
+          if (r.id) sentAt.set(r.id as string, r.t as number);
+        }
+      }
+      const firstDelivery = new Map<string, number>();
+      for (const d of deliveries) {
+        const id = d.id as string;
+        if (!firstDelivery.has(id) || (d.t as number) < firstDelivery.get(id)!) {
+          firstDelivery.set(id, d.t as number);
+        }
+      }
+      const latencies = [...firstDelivery].filter(([id]) => sentAt.has(id)).map(([id, t]) =>
+        t - sentAt.get(id)!
+      );
+      const consumersEnded = [...terminated].filter(([app, t]) =>
+        /^qite-rel-c/.test(app) && t.listening > 0
+      ).length;
+      const listeningEnded = [...terminated.values()].reduce((sum, t) => sum + t.listening, 0);
+      const otherEnded = [...terminated.values()].reduce((sum, t) => sum + t.other, 0);
+      const notes = [...all, ...producing].filter((c) => c.stderr.trim() !== "").map((c) =>
+        `${c.runtime}: ${c.stderr.trim().slice(0, 300)}`
+      );
+      notes.push(
+        `the server ended ${otherEnded} connections and ${listeningEnded} listening ones ` +
+          `(those of ${consumersEnded} of ${serial} consumers)`,
+        `send to first delivery: p50 ${percentile(latencies, 0.5)} ms, p99 ${
+          percentile(latencies, 0.99)
+        } ms`,
+        `${deliveries.length - check.delivered} redeliveries after a kill or a lost connection`,
+      );
+      if (check.wrongPayload > 0) notes.push(`${check.wrongPayload} payloads differ`);
+      if (exits > 0) notes.push(`${exits} children exited with an error`);
+      return {
+        scenario: "postgres",
+        ok: left === 0 && check.lost === 0 && check.duplicates === 0 && errors === 0 &&
+          exits === 0 && check.wrongPayload === 0 && sent.size === producers * perProducer &&
+          listeningEnded > 0 && otherEnded > 0 && consumersEnded >= consumers,
+        processes: `${producers} producers (${producing.map((c) => c.runtime).join(", ")}), ` +
+          `${consumers} consumers at a time (${
+            live.map((c) => c.runtime).join(", ")
+          }), ${serial} in all; Bun.sql and postgres.js`,
+        sent: sent.size,
+        delivered: check.delivered,
+        deliveries: deliveries.length,
+        duplicatesInsideTimeout: check.duplicates,
+        lost: check.lost,
+        errors,
+        kills,
+        seconds,
+        messagesPerSecond: sent.size / seconds,
+        notes,
+      };
+    } finally {
+      await admin.unsafe(`drop schema if exists "${schema}" cascade`);
+      await admin.end();
+    }
+  });
+}
+
 const scenarios: Record<string, () => Promise<Result>> = {
   "mixed": mixed,
   "crash-consumers": crashConsumers,
   "crash-producers": crashProducers,
   "crash-runner": crashRunner,
+  "postgres": postgresScenario,
 };
 
 const results: Result[] = [];

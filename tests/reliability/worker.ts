@@ -5,13 +5,11 @@
  * @module
  */
 
-import { open, Queue } from "../../mod.ts";
 import { Runner } from "../../jobs/mod.ts";
-import { args, recorder, runtime, sleep, stopFile } from "./_child.ts";
+import { args, openQueue, recorder, runtime, sleep, stopFile } from "./_child.ts";
 
 const a = args();
-const db = open(a.db!);
-const queue = new Queue({ db, name: a.name!, timeout: Number(a.timeout), maxReceive: 1000 });
+const { queue, close } = await openQueue(a, { timeout: Number(a.timeout), maxReceive: 1000 });
 const record = recorder(a.out!);
 const errors: string[] = [];
 const runner = new Runner({
@@ -31,4 +29,4 @@ runner.register("work", async (body, job) => {
 });
 await runner.start({ signal: stopFile(a.stop!) });
 record({ done: true, errors: errors.length, worker: a.id, messages: errors });
-db.close();
+await close();

@@ -1,0 +1,475 @@
+/**
+ * The operations of one PostgreSQL queue: each one statement (see `_sql.ts`), run on the pool or
+ * on a caller's transaction. Arguments are validated before they get here; errors are not
+ * mapped here.
+ *
+ * @module
+ */
+
+import type { PeekState } from "../queue_like.ts";
+import type { DeadPage, Message, MessageId, MessageInfo, QueueStats, Receipt } from "../message.ts";
+import type { Outgoing, Target } from "../_input.ts";
+import { newId } from "../_time.ts";
+import type { PgRow, PgRunner, PgValue } from "./_client.ts";
+import { buildSql, MAX_LITERAL_LIMIT, PROMOTE_EVERY_MS, type QueueSql } from "./_sql.ts";
+import type { PgWake } from "./_wake.ts";
+
+/** A queue's settings, validated. */
+export interface PgSettings {
+  readonly name: string;
+  readonly timeout: number;
+  readonly maxReceive: number;
+  readonly maxBodySize: number;
+  /** A clock that replaces the server's (tests only), in ms since the epoch. */
+  readonly clock: (() => number) | undefined;
+  /** The quoted table name. */
+  readonly table: string;
+}
+
+/** Quotes strings into a PostgreSQL array literal (bound as one `text[]` parameter). */
+function textArray(values: readonly string[]): string {
+  return `{${
+    values.map((value) => `"${value.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`).join(",")
+  }}`;
+}
+
+/** Numbers (or decimal text, or null) as a PostgreSQL array literal. */
+function numberArray(values: readonly (number | string | null)[]): string {
+  return `{${values.map((value) => value === null ? "NULL" : String(value)).join(",")}}`;
+}
+
+/** A delivery token read back: `[received, created µs]`, or `undefined` if it is not one. */
+function parseDelivery(delivery: string): [number, string] | undefined {
+  const match = /^(\d{1,9})\/(-?\d{1,19})$/.exec(delivery);
+  return match === null ? undefined : [Number(match[1]), match[2]!];
+}
+
+/** The receipt token of a delivery: its receive count and `created` time in µs. */
+function deliveryOf(received: number, createdMicros: string): string {
+  return `${received}/${createdMicros}`;
+}
+
+function toMessage(row: PgRow): Message {
+  const received = Number(row.received);
+  return {
+    id: row.id as string,
+    delivery: deliveryOf(received, row.created_us as string),
+    body: row.body as Uint8Array,
+    received,
+    priority: Number(row.priority),
+  };
+}
+
+function toInfo(row: PgRow): MessageInfo {
+  return {
+    ...toMessage(row),
+    created: new Date(Number(row.created_ms)),
+    timeout: new Date(Number(row.timeout_ms)),
+  };
+}
+
+/** Orders received rows as goqite hands them out: priority, then age, then id. */
+function byQueueOrder(a: PgRow, b: PgRow): number {
+  const pa = Number(a.priority);
+  const pb = Number(b.priority);
+  if (pa !== pb) return pb - pa;
+  const ca = BigInt(a.created_us as string);
+  const cb = BigInt(b.created_us as string);
+  if (ca !== cb) return ca < cb ? -1 : 1;
+  return (a.id as string) < (b.id as string) ? -1 : 1;
+}
+
+/** Targets as the three arrays the batch statements take, or `undefined` if an id repeats. */
+function targetArrays(targets: readonly Target[]): [string, string, string] | undefined {
+  const ids = targets.map((target) => target.id);
+  if (new Set(ids).size !== ids.length) return undefined;
+  const received: (number | null)[] = [];
+  const created: (string | null)[] = [];
+  for (const target of targets) {
+    const parsed = target.delivery === undefined ? undefined : parseDelivery(target.delivery);
+    // A token that is not this engine's matches nothing: a count no row has.
+    received.push(target.delivery === undefined ? null : parsed?.[0] ?? -1);
+    created.push(target.delivery === undefined ? null : parsed?.[1] ?? "0");
+  }
+  return [textArray(ids), numberArray(received), numberArray(created)];
+}
+
+/** For each of `count` targets, whether its ordinal (1-based) came back. */
+function applied(rows: readonly PgRow[], count: number): boolean[] {
+  const results: boolean[] = Array(count).fill(false);
+  for (const row of rows) {
+    if (row.ord !== null && row.ord !== undefined) results[Number(row.ord) - 1] = true;
+  }
+  return results;
+}
+
+/** The operations of one queue. */
+export class PgOps {
+  readonly settings: PgSettings;
+  readonly sql: QueueSql;
+  readonly wake: PgWake;
+  /** The server's time at the last receive that found nothing, in ms (for `nextDue`). */
+  lastReceive = 0;
+  #receiveText = new Map<number | string, string>();
+  #deleteReceiveText = new Map<number | string, string>();
+  #peekText = new Map<number | string, string>();
+
+  constructor(settings: PgSettings, wake: PgWake) {
+    this.settings = settings;
+    this.sql = buildSql(settings.table, settings.maxReceive);
+    this.wake = wake;
+  }
+
+  /** When this queue last promoted due messages (by its clock, or this machine's). */
+  #promotedAt = -Infinity;
+
+  /**
+   * At most every {@linkcode PROMOTE_EVERY_MS} ms, moves due messages into the ready index,
+   * where they join goqite's exact order (see the module doc of `_sql.ts`).
+   */
+  async #promote(runner: PgRunner): Promise<void> {
+    const now = this.settings.clock?.() ?? Date.now();
+    if (Math.abs(now - this.#promotedAt) < PROMOTE_EVERY_MS) return;
+    this.#promotedAt = now;
+    await runner.query(this.sql.promote, [this.#now(), this.settings.name]);
+  }
+
+  /** The time to bind as `$1`: the test clock's, or null for the server's `now()`. */
+  #now(): string | null {
+    const clock = this.settings.clock;
+    return clock === undefined ? null : new Date(clock()).toISOString();
+  }
+
+  /** A payload announcing `count` visible messages from `origin`. */
+  payload(origin: string, count: number): string {
+    return `${origin} ${count} ${this.settings.name}`;
+  }
+
+  /**
+   * Inserts messages in one statement, notifying the table's channel in it. Ids are made here, so
+   * a retried send (after a lost connection) inserts nothing twice.
+   */
+  async send(
+    runner: PgRunner,
+    messages: readonly Outgoing[],
+    ids: readonly MessageId[],
+    origin: string,
+  ): Promise<void> {
+    if (messages.length === 0) return;
+    let visible = 0;
+    for (const [, delay] of messages) if (delay === 0) visible++;
+    const payload = this.payload(origin, visible);
+    if (messages.length === 1) {
+      const [body, delay, priority] = messages[0]!;
+      await runner.query(this.sql.sendOne, [
+        this.#now(),
+        this.settings.name,
+        ids[0]!,
+        body,
+        delay,
+        Number(priority),
+        this.wake.channel,
+        payload,
+      ]);
+    } else {
+      await this.#sendMany(runner, messages, ids, payload);
+    }
+    if (origin === this.wake.origin) this.wake.room.notify(this.settings.name, visible);
+  }
+
+  async #sendMany(
+    runner: PgRunner,
+    messages: readonly Outgoing[],
+    ids: readonly MessageId[],
+    payload: string,
+  ): Promise<void> {
+    let total = 0;
+    for (const [body] of messages) total += body.length;
+    const bodies = new Uint8Array(total);
+    let offset = 0;
+    for (const [body] of messages) {
+      bodies.set(body, offset);
+      offset += body.length;
+    }
+    await runner.query(this.sql.sendMany, [
+      this.#now(),
+      this.settings.name,
+      textArray(ids),
+      bodies,
+      numberArray(messages.map(([body]) => body.length)),
+      numberArray(messages.map(([, delay]) => delay)),
+      numberArray(messages.map(([, , priority]) => Number(priority))),
+      this.wake.channel,
+      payload,
+    ]);
+  }
+
+  /** New ids for `count` messages. */
+  newIds(count: number): MessageId[] {
+    return Array.from({ length: count }, newId);
+  }
+
+  #cached(cache: Map<number | string, string>, key: number | string, build: () => string): string {
+    let text = cache.get(key);
+    if (text === undefined) cache.set(key, text = build());
+    return text;
+  }
+
+  #received(rows: PgRow[]): Message[] {
+    const messages = rows.filter((row) => row.id !== null && row.id !== undefined);
+    if (messages.length === 0) {
+      const now = rows[0]?.now_ms;
+      if (now !== undefined && now !== null) this.lastReceive = Number(now);
+    }
+    if (messages.length > 1) messages.sort(byQueueOrder);
+    return messages.map(toMessage);
+  }
+
+  /** Receives up to `max` messages in one statement. */
+  async receive(runner: PgRunner, max: number): Promise<Message[]> {
+    await this.#promote(runner);
+    const literal = max <= MAX_LITERAL_LIMIT;
+    const key = literal ? max : "$4";
+    const text = this.#cached(this.#receiveText, key, () => this.sql.receive(key as number | "$4"));
+    const params: PgValue[] = [this.#now(), this.settings.name, this.settings.timeout];
+    if (!literal) params.push(max);
+    return this.#received(await runner.query(text, params));
+  }
+
+  /** Deletes targets and receives up to `max` messages, in one statement. */
+  async deleteAndReceive(
+    runner: PgRunner,
+    targets: readonly Target[],
+    max: number,
+  ): Promise<{ deleted: boolean[]; messages: Message[] }> {
+    await this.#promote(runner);
+    const arrays = targetArrays(targets);
+    if (arrays === undefined || targets.length === 0) {
+      // Repeated ids: one by one, as in a transaction of separate deletes.
+      return await this.#inOrder(runner, targets, max);
+    }
+    const literal = max <= MAX_LITERAL_LIMIT;
+    const key = literal ? max : "$7";
+    const text = this.#cached(
+      this.#deleteReceiveText,
+      key,
+      () => this.sql.deleteAndReceive(key as number | "$7"),
+    );
+    const params: PgValue[] = [this.#now(), this.settings.name, this.settings.timeout, ...arrays];
+    if (!literal) params.push(max);
+    const rows = await runner.query(text, params);
+    return {
+      deleted: applied(rows.filter((row) => row.kind === "d"), targets.length),
+      messages: this.#received(rows.filter((row) => row.kind === "r")),
+    };
+  }
+
+  async #inOrder(
+    runner: PgRunner,
+    targets: readonly Target[],
+    max: number,
+  ): Promise<{ deleted: boolean[]; messages: Message[] }> {
+    const deleted = await this.delete(runner, targets);
+    return { deleted, messages: await this.receive(runner, max) };
+  }
+
+  /**
+   * Up to `limit` visible messages in receive order, or delayed or in-flight ones, soonest
+   * visible first; without receiving them.
+   */
+  async peek(
+    runner: PgRunner,
+    limit: number,
+    state: PeekState = "visible",
+  ): Promise<MessageInfo[]> {
+    if (state !== "visible") {
+      const text = state === "delayed" ? this.sql.peekDelayed : this.sql.peekInFlight;
+      return (await runner.query(text, [this.#now(), this.settings.name, limit])).map(toInfo);
+    }
+    const literal = limit <= MAX_LITERAL_LIMIT;
+    const key = literal ? limit : "$3";
+    const text = this.#cached(this.#peekText, key, () => this.sql.peek(key as number | "$3"));
+    const params: PgValue[] = [this.#now(), this.settings.name];
+    if (!literal) params.push(limit);
+    return (await runner.query(text, params)).map(toInfo);
+  }
+
+  /**
+   * Milliseconds until the earliest in-flight or delayed message that was not visible at the
+   * last receive becomes visible (≤ 0: it already is), or `Infinity` when there is none.
+   */
+  async nextDue(runner: PgRunner): Promise<number> {
+    const [row] = await runner.query(this.sql.nextDue, [
+      this.#now(),
+      this.settings.name,
+      this.lastReceive,
+    ]);
+    const due = row?.due;
+    return due === null || due === undefined ? Infinity : Number(due);
+  }
+
+  /** Sets visibility timeouts to now + `delay`; for each target, whether it applied. */
+  async extend(runner: PgRunner, targets: readonly Target[], delay: number): Promise<boolean[]> {
+    if (targets.length === 1) return [await this.#extendOne(runner, targets[0]!, delay)];
+    const arrays = targetArrays(targets);
+    if (arrays === undefined) {
+      const results: boolean[] = [];
+      for (const target of targets) results.push(await this.#extendOne(runner, target, delay));
+      return results;
+    }
+    if (targets.length === 0) return [];
+    const rows = await runner.query(this.sql.extend, [
+      this.#now(),
+      this.settings.name,
+      delay,
+      ...arrays,
+    ]);
+    return applied(rows, targets.length);
+  }
+
+  async #extendOne(runner: PgRunner, target: Target, delay: number): Promise<boolean> {
+    const base: PgValue[] = [this.#now(), this.settings.name, delay, target.id];
+    if (target.delivery === undefined) {
+      return Number((await runner.query(this.sql.extendOne, base))[0]?.n) > 0;
+    }
+    const parsed = parseDelivery(target.delivery);
+    if (parsed === undefined) return false;
+    return Number((await runner.query(this.sql.extendOneFenced, [...base, ...parsed]))[0]?.n) > 0;
+  }
+
+  /** Deletes messages; for each target, whether it applied. */
+  async delete(runner: PgRunner, targets: readonly Target[]): Promise<boolean[]> {
+    if (targets.length === 1) return [await this.#deleteOne(runner, targets[0]!)];
+    const arrays = targetArrays(targets);
+    if (arrays === undefined) {
+      const results: boolean[] = [];
+      for (const target of targets) results.push(await this.#deleteOne(runner, target));
+      return results;
+    }
+    if (targets.length === 0) return [];
+    const rows = await runner.query(this.sql.delete, [this.settings.name, ...arrays]);
+    return applied(rows, targets.length);
+  }
+
+  async #deleteOne(runner: PgRunner, target: Target): Promise<boolean> {
+    if (target.delivery === undefined) {
+      const rows = await runner.query(this.sql.deleteOne, [this.settings.name, target.id]);
+      return Number(rows[0]?.n) > 0;
+    }
+    const parsed = parseDelivery(target.delivery);
+    if (parsed === undefined) return false;
+    const rows = await runner.query(this.sql.deleteOneFenced, [
+      this.settings.name,
+      target.id,
+      ...parsed,
+    ]);
+    return Number(rows[0]?.n) > 0;
+  }
+
+  /**
+   * Hands deliveries back without counting the receive; with no delay, notifies the channel in
+   * the same statement. Returns, for each receipt, whether it applied.
+   */
+  async release(
+    runner: PgRunner,
+    receipts: readonly Receipt[],
+    delay: number,
+    origin: string,
+  ): Promise<boolean[]> {
+    if (receipts.length === 0) return [];
+    const arrays = targetArrays(receipts);
+    if (arrays === undefined) {
+      const results: boolean[] = [];
+      for (const receipt of receipts) {
+        results.push(...await this.release(runner, [receipt], delay, origin));
+      }
+      return results;
+    }
+    const notify = delay === 0;
+    const params: PgValue[] = [this.#now(), this.settings.name, delay, ...arrays];
+    if (notify) params.push(this.wake.channel, origin);
+    const rows = await runner.query(this.sql.release(notify), params);
+    const results = applied(rows, receipts.length);
+    if (notify && origin === this.wake.origin) {
+      this.wake.room.notify(this.settings.name, results.filter(Boolean).length);
+    }
+    return results;
+  }
+
+  /** Makes a delivery dead at once; whether it applied. */
+  async bury(runner: PgRunner, receipt: Receipt): Promise<boolean> {
+    const parsed = parseDelivery(receipt.delivery);
+    if (parsed === undefined) return false;
+    const rows = await runner.query(this.sql.bury, [
+      this.#now(),
+      this.settings.name,
+      receipt.id,
+      ...parsed,
+    ]);
+    return Number(rows[0]?.n) > 0;
+  }
+
+  /** A page of dead messages, oldest first, and the cursor of the next page. */
+  async listDead(runner: PgRunner, limit: number, cursor: string | undefined): Promise<DeadPage> {
+    const [created = null, id = ""] = cursor === undefined ? [] : cursor.split(" ");
+    const rows = await runner.query(this.sql.listDead, [
+      this.#now(),
+      this.settings.name,
+      created,
+      id,
+      limit,
+    ]);
+    const last = rows.length === limit ? rows[rows.length - 1] : undefined;
+    return {
+      messages: rows.map(toInfo),
+      cursor: last === undefined ? undefined : `${last.created_us as string} ${last.id as string}`,
+    };
+  }
+
+  /** How many messages are dead. */
+  async countDead(runner: PgRunner): Promise<number> {
+    const rows = await runner.query(this.sql.countDead, [this.#now(), this.settings.name]);
+    return Number(rows[0]?.n);
+  }
+
+  /** Makes dead messages receivable again (all, or the given ids); returns how many. */
+  async redrive(
+    runner: PgRunner,
+    ids: readonly MessageId[] | undefined,
+    origin: string,
+  ): Promise<number> {
+    if (ids !== undefined && ids.length === 0) return 0;
+    const params: PgValue[] = [this.#now(), this.settings.name, this.wake.channel, origin];
+    const rows = ids === undefined
+      ? await runner.query(this.sql.redriveAll, params)
+      : await runner.query(this.sql.redriveSome, [...params, textArray(ids)]);
+    const count = Number(rows[0]?.n);
+    if (origin === this.wake.origin) this.wake.room.notify(this.settings.name, count);
+    return count;
+  }
+
+  /** Deletes the dead messages; returns how many. */
+  async purgeDead(runner: PgRunner): Promise<number> {
+    const rows = await runner.query(this.sql.purgeDead, [this.#now(), this.settings.name]);
+    return Number(rows[0]?.n);
+  }
+
+  /** Deletes every message of the queue; returns how many. */
+  async purge(runner: PgRunner): Promise<number> {
+    return Number((await runner.query(this.sql.purge, [this.settings.name]))[0]?.n);
+  }
+
+  /** Exact counts by state, and the age of the oldest visible message. */
+  async stats(runner: PgRunner): Promise<QueueStats> {
+    const [row] = await runner.query(this.sql.stats, [this.#now(), this.settings.name]);
+    const age = row?.oldest_age;
+    return {
+      total: Number(row?.total),
+      visible: Number(row?.visible),
+      inFlight: Number(row?.in_flight),
+      delayed: Number(row?.delayed),
+      dead: Number(row?.dead),
+      oldestVisibleAge: age === null || age === undefined ? undefined : Math.max(0, Number(age)),
+    };
+  }
+}

@@ -1,0 +1,339 @@
+/**
+ * A Web-standard handler as a `node:http` request listener, and the answers to requests that
+ * Node's HTTP parser refuses before any listener runs.
+ *
+ * It does not use `Readable.toWeb` for request bodies: on Node ≤ 24 that adapter leaves its
+ * `data` listener attached when the web stream is cancelled, and a chunk already buffered is then
+ * enqueued into the closed stream, an uncaught `ERR_INVALID_STATE` that ends the process
+ * (nodejs/node#54205). A handler that refuses a body without reading it (415, 413) cancels it.
+ *
+ * @module
+ */
+
+/** The parts of `http.IncomingMessage` the listener uses. */
+export interface NodeIncomingMessage {
+  /** The request method, as the client sent it. */
+  readonly method?: string | undefined;
+  /** The request target, e.g. `/queues/q?timeout=1s`. */
+  readonly url?: string | undefined;
+  /** Header names and values, alternating, as they arrived. */
+  readonly rawHeaders: string[];
+  /** Adds a listener. */
+  on(event: "data", listener: (chunk: Uint8Array) => void): unknown;
+  /** Adds a listener. */
+  on(event: "end" | "close", listener: () => void): unknown;
+  /** Adds a listener. */
+  on(event: "error", listener: (error: Error) => void): unknown;
+  /** Removes a listener. */
+  off(event: "data", listener: (chunk: Uint8Array) => void): unknown;
+  /** Removes a listener. */
+  off(event: "end" | "close", listener: () => void): unknown;
+  /** Removes a listener. */
+  off(event: "error", listener: (error: Error) => void): unknown;
+  /** Stops the flow of `data` events. */
+  pause(): unknown;
+  /** Starts the flow of `data` events. */
+  resume(): unknown;
+}
+
+/** The parts of `http.ServerResponse` the listener uses. */
+export interface NodeServerResponse {
+  /** Whether the whole response has been handed to the socket. */
+  readonly writableFinished: boolean;
+  /** Whether the response (or its connection) was destroyed. */
+  readonly destroyed: boolean;
+  /** Adds a listener. */
+  on(event: "close", listener: () => void): unknown;
+  /** Adds a one-time listener. */
+  once(event: "close" | "drain", listener: () => void): unknown;
+  /** Removes a listener. */
+  off(event: "close" | "drain", listener: () => void): unknown;
+  /** Writes the status line and headers. */
+  writeHead(status: number, headers: string[]): unknown;
+  /** Sends `100 Continue`. */
+  writeContinue(): void;
+  /** Writes a piece of the body; `false` asks to wait for `drain`. */
+  write(chunk: Uint8Array): boolean;
+  /** Ends the response. */
+  end(): unknown;
+  /** Ends the connection at once. */
+  destroy(): unknown;
+}
+
+/** A `node:http` request listener. */
+export type NodeListener = (request: NodeIncomingMessage, response: NodeServerResponse) => void;
+
+/** Options for {@linkcode toNodeListener}. */
+export interface NodeListenerOptions {
+  /**
+   * The `host:port` for request URLs when a request has no `Host` header (HTTP/1.0).
+   *
+   * @default {"localhost"}
+   */
+  host?: string;
+  /**
+   * Whether requests arrive through the server's `checkContinue` event: `100 Continue` is then
+   * sent only when the handler starts reading the body, so a body refused unread is never sent.
+   *
+   * @default {false}
+   */
+  expectContinue?: boolean;
+}
+
+/** Methods that the `Request` constructor refuses (fetch's forbidden methods). */
+const FORBIDDEN_METHODS: ReadonlySet<string> = new Set(["CONNECT", "TRACE", "TRACK"]);
+
+/**
+ * Adapts a Web-standard handler to `node:http`: `http.createServer(toNodeListener(handler))`.
+ * The request's `signal` aborts when the client goes away before the answer is sent; a body the
+ * handler cancels unread is discarded as it arrives, which keeps the connection usable. A method
+ * that a `Request` cannot carry (`CONNECT`, `TRACE`, `TRACK`) gets 501, and a request that cannot
+ * be turned into a `Request` (say, a bad `Host`) gets 400. What the handler throws gets 500.
+ *
+ * @param handler Answers each request.
+ * @param options The fallback host and `Expect: 100-continue` handling.
+ * @returns The listener.
+ *
+ * @example Mounting a queue's handler in node:http
+ * ```ts ignore
+ * import { createServer } from "node:http";
+ * import { open, Queue, setup } from "@qite/qite";
+ * import { createHandler, toNodeListener } from "@qite/qite/http";
+ *
+ * const db = open("app.db");
+ * setup(db);
+ * const handler = createHandler(new Queue({ db, name: "emails" }), { basePath: "/emails" });
+ * createServer(toNodeListener(handler)).listen(8080);
+ * ```
+ */
+export function toNodeListener(
+  handler: (request: Request) => Promise<Response>,
+  options: NodeListenerOptions = {},
+): NodeListener {
+  const { host = "localhost", expectContinue = false } = options;
+  return (req, res) => {
+    void answer(req, res, handler, host, expectContinue);
+  };
+}
+
+async function answer(
+  req: NodeIncomingMessage,
+  res: NodeServerResponse,
+  handler: (request: Request) => Promise<Response>,
+  fallbackHost: string,
+  expectContinue: boolean,
+): Promise<void> {
+  const controller = new AbortController();
+  res.on("close", () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  const method = req.method ?? "GET";
+  let request: Request;
+  try {
+    if (FORBIDDEN_METHODS.has(method)) {
+      req.resume();
+      return await send(res, plain(501, `method ${method} is not implemented`));
+    }
+    const headers = new Headers();
+    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+      headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+    }
+    const url = new URL(req.url ?? "/", `http://${headers.get("host") || fallbackHost}`);
+    const init: RequestInit & { duplex?: "half" } = { method, headers, signal: controller.signal };
+    if (method !== "GET" && method !== "HEAD") {
+      // Last, so that nothing after it can fail with the request's data listener attached.
+      init.body = bodyOf(req, expectContinue ? res : undefined);
+      init.duplex = "half";
+    }
+    request = new Request(url, init);
+  } catch {
+    req.resume();
+    return await send(res, plain(400, "bad request"));
+  }
+  let response: Response;
+  try {
+    response = await handler(request);
+  } catch {
+    response = plain(500, "internal server error");
+  }
+  await send(res, response);
+}
+
+/**
+ * The request body as a web stream that reads only when asked (pull), and that stops listening
+ * and discards the rest when cancelled.
+ */
+function bodyOf(
+  req: NodeIncomingMessage,
+  continueOn: NodeServerResponse | undefined,
+): ReadableStream<Uint8Array> {
+  let settled = false;
+  let onData: (chunk: Uint8Array) => void = () => {};
+  let onEnd: () => void = () => {};
+  let onError: (error: Error) => void = () => {};
+  let onClose: () => void = () => {};
+  const detach = (): void => {
+    settled = true;
+    req.off("data", onData);
+    req.off("end", onEnd);
+    req.off("error", onError);
+    req.off("close", onClose);
+  };
+  req.pause();
+  return new ReadableStream<Uint8Array>({
+    start(controller): void {
+      onData = (chunk) => {
+        if (settled) return;
+        // A copy: Node may reuse the chunk's memory (a Buffer from its pool).
+        controller.enqueue(new Uint8Array(chunk));
+        if ((controller.desiredSize ?? 0) <= 0) req.pause();
+      };
+      onEnd = () => {
+        if (settled) return;
+        detach();
+        controller.close();
+      };
+      onError = (error) => {
+        if (settled) return;
+        detach();
+        controller.error(error);
+      };
+      onClose = () => {
+        if (settled) return;
+        detach();
+        controller.error(new Error("the connection closed before the whole body arrived"));
+      };
+      req.on("data", onData);
+      req.on("end", onEnd);
+      req.on("error", onError);
+      req.on("close", onClose);
+    },
+    pull(): void {
+      if (continueOn !== undefined) {
+        continueOn.writeContinue();
+        continueOn = undefined;
+      }
+      req.resume();
+    },
+    cancel(): void {
+      if (settled) return;
+      detach();
+      // Without a data listener a flowing stream drops what arrives; once it has all arrived,
+      // the connection can carry the next request.
+      req.resume();
+    },
+  }, { highWaterMark: 0 });
+}
+
+/** Writes `response` to `res`, stopping when the client goes away. */
+async function send(res: NodeServerResponse, response: Response): Promise<void> {
+  const headers: string[] = [];
+  for (const [name, value] of response.headers) headers.push(name, value);
+  res.writeHead(response.status, headers);
+  if (response.body === null) {
+    res.end();
+    return;
+  }
+  const reader = response.body.getReader();
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (!res.write(value)) await drained(res);
+      if (res.destroyed) {
+        await reader.cancel();
+        return;
+      }
+    }
+    res.end();
+  } catch {
+    // The body failed partway: end the connection so that the client cannot take the part it
+    // got for the whole.
+    res.destroy();
+    await reader.cancel().catch(() => {});
+  }
+}
+
+function drained(res: NodeServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.once("drain", done);
+    res.once("close", done);
+  });
+}
+
+function plain(status: number, message: string): Response {
+  return new Response(`${message}\n`, {
+    status,
+    headers: { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" },
+  });
+}
+
+/** The parts of a `net.Socket` that {@linkcode answerClientError} uses. */
+export interface NodeSocket {
+  /** Whether it can still be written to. */
+  readonly writable: boolean;
+  /** Writes `data`, ends the connection, and calls `callback` once it is written. */
+  end(data: string, callback: () => void): unknown;
+  /** Ends the connection at once. */
+  destroy(): unknown;
+}
+
+const REASONS: Readonly<Record<number, string>> = {
+  400: "Bad Request",
+  408: "Request Timeout",
+  413: "Content Too Large",
+  431: "Request Header Fields Too Large",
+  501: "Not Implemented",
+};
+
+/**
+ * Answers what Node's HTTP parser refused (the server's `clientError` event) in the same shape as
+ * the handler's plain-text answers: 501 for a method it does not know (Node's parser knows a fixed
+ * list of upper-case methods; `FOO` and `get` are refused), 431 for headers over its limit, 408
+ * for a request that took too long, 400 for the rest. Nothing is written when part of a response
+ * has already gone out on that connection.
+ *
+ * @param error The parser's error (its `code` and `rawPacket` are read).
+ * @param socket The connection; it is closed.
+ * @param responding Whether a response on this connection has started.
+ */
+export function answerClientError(error: unknown, socket: NodeSocket, responding: boolean): void {
+  const { code, rawPacket } = error as { code?: string; rawPacket?: Uint8Array };
+  if (!socket.writable || responding || code === "ECONNRESET") {
+    socket.destroy();
+    return;
+  }
+  let status = 400;
+  let message = "bad request";
+  if (code === "HPE_INVALID_METHOD") {
+    status = 501;
+    const method = rawPacket === undefined
+      ? ""
+      : new TextDecoder().decode(rawPacket.subarray(0, 40)).match(/^[!#$%&'*+.^_`|~\w-]{1,32}(?= )/)
+        ?.[0];
+    message = method ? `method ${method} is not implemented` : "the method is not implemented";
+  } else if (code === "HPE_HEADER_OVERFLOW") {
+    status = 431;
+    message = "the request's headers are too large";
+  } else if (code === "HPE_CHUNK_EXTENSIONS_OVERFLOW") {
+    status = 413;
+    message = "the request's chunk extensions are too large";
+  } else if (code === "ERR_HTTP_REQUEST_TIMEOUT") {
+    status = 408;
+    message = "the request took too long";
+  }
+  const body = `${message}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${REASONS[status]}\r\n` +
+      "content-type: text/plain; charset=utf-8\r\n" +
+      "x-content-type-options: nosniff\r\n" +
+      `content-length: ${new TextEncoder().encode(body).length}\r\n` +
+      "connection: close\r\n\r\n" + body,
+    () => socket.destroy(),
+  );
+}
