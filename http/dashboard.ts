@@ -322,7 +322,13 @@ function locate(board: Board, pathname: string): { base: string; route: string }
 async function answer(board: Board, request: Request): Promise<Response> {
   const url = new URL(request.url);
   const where = locate(board, url.pathname);
-  if (where === undefined) return text(404, "not found");
+  if (where === undefined) {
+    if (board.basePath !== undefined && board.basePath !== "" && url.pathname === board.basePath) {
+      // The mount point without its slash: the page's relative links need the slash.
+      return new Response(null, { status: 308, headers: { location: `${board.basePath}/` } });
+    }
+    return text(404, "not found");
+  }
   const { base, route } = where;
   if (board.authorize !== undefined) {
     let verdict: boolean | Response;

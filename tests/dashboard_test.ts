@@ -459,6 +459,15 @@ eachDriver(
     assert.equal((await router.fetch(new Request("http://x/health"))).status, 200);
     assert.equal((await router.fetch(new Request("http://x/deeper/overview.json"))).status, 404);
 
+    using mounted = createRouter({ db, basePath: "/ops/qite", dashboard: true });
+    assert.equal((await mounted.fetch(new Request("http://x/ops/qite/"))).status, 200);
+    const bare = await mounted.fetch(new Request("http://x/ops/qite"));
+    assert.equal(bare.status, 308);
+    assert.equal(bare.headers.get("location"), "/ops/qite/");
+    const mountedOverview = await mounted.fetch(new Request("http://x/ops/qite/overview.json"));
+    assert.equal((await mountedOverview.json()).queues[0].name, "a");
+    assert.equal((await mounted.fetch(new Request("http://x/overview.json"))).status, 404);
+
     using plain = createRouter({ db });
     assert.equal((await plain.fetch(new Request("http://x/"))).status, 404);
     const authorize = (request: Request): boolean => request.headers.has("authorization");
