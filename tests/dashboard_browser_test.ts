@@ -207,7 +207,8 @@ async function seedStates(queue: QueueLike): Promise<Record<string, string>> {
   const dead = (await queue.send({ body: "failed three times" }))!;
   await queue.bury((await queue.receive())!);
   const inFlight = (await queue.send({ body: "being worked on", priority: 5 }))!;
-  await queue.receive();
+  // A long lease, so that no count changes by itself while a test looks.
+  await queue.extend((await queue.receive())!, 3_600_000);
   const delayed = (await queue.send({ body: "tomorrow", delay: 86_400_000 }))!;
   const text = (await queue.send({ body: HOSTILE_BODY }))!;
   const binary = (await queue.send({ body: new Uint8Array([0xde, 0xad, 0xbe, 0xef]) }))!;
@@ -455,10 +456,7 @@ test("A read-only dashboard has no action controls and refuses a forged action",
       return [response.status, (await response.json()).error];
     });
     assert.deepEqual(answer, [403, "the dashboard is read-only"]);
-    assert.deepEqual(await queue.stats(), {
-      ...before,
-      oldestVisibleAge: (await queue.stats()).oldestVisibleAge,
-    });
+    assert.deepEqual(withoutAge(await queue.stats()), withoutAge(before));
     await checkClean(page);
   });
 });
