@@ -1,6 +1,6 @@
 /**
  * The standalone qite server: every queue of one SQLite file, or of one PostgreSQL database,
- * over HTTP, in goqite's wire format.
+ * over HTTP, in goqite's wire format, and the web dashboard at `/`.
  *
  * Run it with any of:
  *
@@ -18,12 +18,15 @@
  *     --timeout MS       every queue's visibility timeout [QITE_TIMEOUT]        (5000)
  *     --max-receive N    every queue's maximum receive count [QITE_MAX_RECEIVE] (3)
  *     --token SECRET     require "Authorization: Bearer SECRET" [QITE_TOKEN]    (none)
+ *                        on /queues; the dashboard asks for it once (a sign-in form)
+ *     --read-only        the dashboard shows but takes no action [QITE_READ_ONLY=1]
+ *     --no-dashboard     serve no dashboard [QITE_DASHBOARD=0]
  *
  * Given a `postgres://` URL, it creates the `goqite` table (and the schema) if missing, like a
  * SQLite file. On Bun it connects with the built-in Bun.sql; on Deno and Node it needs the npm
  * package `postgres` (postgres.js) installed, which it imports only then.
  *
- * It prints one line with its URL, and on SIGINT or SIGTERM stops accepting connections, ends
+ * It prints one line with its URLs, and on SIGINT or SIGTERM stops accepting connections, ends
  * long polls, answers the requests in flight, closes the database and exits with status 0.
  *
  * @module
@@ -50,7 +53,7 @@ const proc = (globalThis as unknown as {
 }).process;
 
 const USAGE = "usage: qite-server [--db PATH|URL] [--schema NAME] [--port N] [--host NAME] " +
-  "[--timeout MS] [--max-receive N] [--token SECRET]";
+  "[--timeout MS] [--max-receive N] [--token SECRET] [--read-only] [--no-dashboard]";
 
 function fail(message: string): never {
   console.error(`qite: ${message}\n${USAGE}`);
@@ -74,6 +77,8 @@ try {
       timeout: { type: "string" },
       "max-receive": { type: "string" },
       token: { type: "string" },
+      "read-only": { type: "boolean" },
+      "no-dashboard": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   }).values;
@@ -94,6 +99,9 @@ const schema = setting("schema", "QITE_SCHEMA");
 const token = setting("token", "QITE_TOKEN");
 const timeout = setting("timeout", "QITE_TIMEOUT");
 const maxReceive = setting("max-receive", "QITE_MAX_RECEIVE");
+const readOnly = flags["read-only"] === true || env.QITE_READ_ONLY === "1";
+const dashboard = flags["no-dashboard"] !== true && env.QITE_DASHBOARD !== "0";
+const guarded = token !== undefined && token !== "";
 let postgres: OpenedPostgres | undefined;
 if (isPostgresUrl(db)) {
   try {
@@ -113,7 +121,8 @@ const server = await serve({
   hostname: setting("host", "QITE_HOST") ?? "127.0.0.1",
   ...(timeout === undefined ? {} : { timeout: integer("timeout", timeout) }),
   ...(maxReceive === undefined ? {} : { maxReceive: integer("max-receive", maxReceive) }),
-  ...(token === undefined || token === "" ? {} : { authorize: bearerAuthorizer(token) }),
+  ...(guarded ? { authorize: bearerAuthorizer(token) } : {}),
+  dashboard: dashboard && { readOnly, ...(guarded ? { token } : {}) },
   logger: { info: (message, fields) => console.error(`qite: ${message}`, JSON.stringify(fields)) },
 }).catch(async (error: Error) => {
   await postgres?.end();
@@ -137,7 +146,8 @@ console.log(
     sqlite === undefined
       ? `${shown(db)} (${postgres!.driver}, PostgreSQL, schema ${schema ?? "on the search path"})`
       : `${db} (${sqlite.driver}, SQLite ${sqlite.sqliteVersion})`
-  } at ${server.url}/queues/{name}`,
+  } at ${server.url}/queues/{name}` +
+    (dashboard ? `, dashboard at ${server.url}/${readOnly ? " (read-only)" : ""}` : ""),
 );
 onShutdownSignal((signal) => {
   console.log(`qite: ${signal}, shutting down`);

@@ -11,6 +11,7 @@ import type { PeekState, QueueLike } from "../src/queue_like.ts";
 import { MAX_DURATION_MS } from "../src/_time.ts";
 import { checkInteger, checkSignal, show } from "../src/_validate.ts";
 import { parseGoDuration, parseGoQuery } from "./_duration.ts";
+import type { Operation, OperationEvent } from "./throughput.ts";
 import {
   decodeRequest,
   encodeBase64,
@@ -52,6 +53,13 @@ export interface HandlerOptions {
   authorize?: (request: Request) => boolean | Response | Promise<boolean | Response>;
   /** Where causes of 5xx answers are logged; silent by default. */
   logger?: Logger;
+  /**
+   * Told after each send, receive and delete that succeeded, with the queue, the operation and
+   * how many messages (sent, received, or deleted that applied): a counter hook for metrics,
+   * such as {@linkcode Throughput}'s `record`. It runs before the answer is sent and must be
+   * quick; what it throws is logged and otherwise ignored.
+   */
+  onOperation?: (event: OperationEvent) => void;
   /**
    * Ends every long poll at once (with 204) when it aborts, for a graceful shutdown.
    */
@@ -127,6 +135,7 @@ export interface HandlerContext {
   readonly signal: AbortSignal | undefined;
   /** The mount path, percent-encoded, without a trailing slash (`""` for the root). */
   readonly basePath: string | undefined;
+  readonly onOperation: HandlerOptions["onOperation"];
 }
 
 /**
@@ -147,12 +156,23 @@ export function handlerContext(queue: QueueLike, options: HandlerOptions): Handl
       `Cannot ${action} as the options must be an object: current value is ${show(options)}`,
     );
   }
-  const { maxBodySize = 1024 * 1024, maxBatchSize = 1000, authorize, logger, signal } = options;
+  const {
+    maxBodySize = 1024 * 1024,
+    maxBatchSize = 1000,
+    authorize,
+    logger,
+    signal,
+    onOperation,
+  } = options;
   checkInteger(action, "maxBodySize", maxBodySize, 0, 1_000_000_000);
   const { maxRequestSize = 4 * Math.ceil(maxBodySize / 3) + 65536 } = options;
   checkInteger(action, "maxRequestSize", maxRequestSize, 1);
   checkInteger(action, "maxBatchSize", maxBatchSize, 1);
-  for (const [name, value] of [["authorize", authorize], ["logger", logger?.info]] as const) {
+  const hooks = [["authorize", authorize], ["logger", logger?.info], [
+    "onOperation",
+    onOperation,
+  ]] as const;
+  for (const [name, value] of hooks) {
     if (value !== undefined && typeof value !== "function") {
       throw new TypeError(
         `Cannot ${action} as '${name}' must be a function: current value is ${show(value)}`,
@@ -163,7 +183,17 @@ export function handlerContext(queue: QueueLike, options: HandlerOptions): Handl
   const basePath = options.basePath === undefined
     ? undefined
     : normalizeBasePath(action, options.basePath);
-  return { queue, maxBodySize, maxRequestSize, maxBatchSize, authorize, logger, signal, basePath };
+  return {
+    queue,
+    maxBodySize,
+    maxRequestSize,
+    maxBatchSize,
+    authorize,
+    logger,
+    signal,
+    basePath,
+    onOperation,
+  };
 }
 
 /**
@@ -453,6 +483,7 @@ async function receive(
     await release(context, messages);
     return new Response(null, { status: 204 });
   }
+  counted(context, "receive", messages.length);
   if (batch) {
     return new Response(goJson({ Messages: messages.map(toMessageJson) }), {
       headers: { ...JSON_HEADERS, ...leaseHeaders(queue) },
@@ -574,10 +605,12 @@ async function send(context: HandlerContext, body: WireRequest): Promise<Respons
   if (body.messages !== undefined) {
     const entries = batchOf(context, body);
     const ids = await queue.sendBatch(entries.map((entry, i) => outgoing(entry, entryAt(i))));
+    counted(context, "send", ids.length);
     return json({ IDs: ids });
   }
   const message = single(body);
   const id = await queue.send(outgoing(message, ""));
+  counted(context, "send", 1);
   return new Response(null, {
     status: 200,
     headers: id === undefined ? {} : { "qite-message-id": id },
@@ -614,10 +647,27 @@ async function remove(context: HandlerContext, body: WireRequest): Promise<Respo
   const { queue } = context;
   if (body.messages !== undefined) {
     const targets = batchOf(context, body).map((entry, i) => targetOf(entry, entryAt(i)));
-    return json({ Results: await queue.deleteBatch(targets) });
+    const results = await queue.deleteBatch(targets);
+    counted(context, "delete", results.filter((done) => done).length);
+    return json({ Results: results });
   }
   const target = targetOf(single(body), "");
-  return applied(await queue.delete(target), target);
+  const done = await queue.delete(target);
+  counted(context, "delete", done ? 1 : 0);
+  return applied(done, target);
+}
+
+/** Tells the `onOperation` hook about messages sent, received or deleted (none: nothing). */
+function counted(context: HandlerContext, operation: Operation, count: number): void {
+  if (count === 0 || context.onOperation === undefined) return;
+  try {
+    context.onOperation({ queue: context.queue.name, operation, count });
+  } catch (error) {
+    log(context.logger, "The onOperation hook threw", {
+      queue: context.queue.name,
+      error: describeError(error),
+    });
+  }
 }
 
 /** POST release: hands received messages back uncounted (fenced; qite's own route). */
@@ -761,7 +811,7 @@ async function withBody(
  * Reads the body, or returns `undefined` when it exceeds `limit`: unread when its Content-Length
  * says so, else as soon as the bytes read pass it.
  */
-async function readBody(request: Request, limit: number): Promise<Uint8Array | undefined> {
+export async function readBody(request: Request, limit: number): Promise<Uint8Array | undefined> {
   const length = request.headers.get("content-length");
   if (length !== null) {
     if (Number(length) > limit) {

@@ -129,6 +129,7 @@
  */
 
 export { type ClientOptions, createClient, HttpError, type QueueClient } from "./client.ts";
+export { createDashboard, type DashboardOptions, type QueueSource } from "./dashboard.ts";
 export { createHandler, type Handler, type HandlerOptions } from "./handler.ts";
 export {
   type NodeIncomingMessage,
@@ -145,3 +146,10 @@ export {
   type ServeOptions,
   type Server,
 } from "./server.ts";
+export {
+  type Operation,
+  type OperationEvent,
+  Throughput,
+  type ThroughputOptions,
+  type ThroughputSeries,
+} from "./throughput.ts";

@@ -18,6 +18,8 @@ import { checkInteger, show } from "../src/_validate.ts";
 import { checkDuration } from "../src/_input.ts";
 import { listen, type Listener } from "../src/runtime/serve.ts";
 import { goJson } from "./_wire.ts";
+import { createDashboard, type DashboardOptions } from "./dashboard.ts";
+import { type OperationEvent, Throughput } from "./throughput.ts";
 import {
   authorize,
   below,
@@ -56,6 +58,16 @@ export interface RouterOptions extends HandlerOptions {
    * @default {3}
    */
   maxReceive?: number;
+  /**
+   * Serves the web dashboard (see {@linkcode createDashboard}) at `/` (below `basePath`), beside
+   * `/queues` and `/health`, with sparklines of the sends and deletes the router answers. `true` for the
+   * defaults, or the dashboard's options. The router's `authorize` guards the queues' routes
+   * only: when it is set, the dashboard needs its own `authorize` or `token`, so that turning
+   * the dashboard on never opens what `authorize` closes.
+   *
+   * @default {false}
+   */
+  dashboard?: boolean | DashboardOptions;
 }
 
 /** Serves every queue of one database under `/queues/{name}`. */
@@ -118,9 +130,17 @@ export function createRouter(options: RouterOptions): Router {
       `Cannot ${action} as the options must be an object: current value is ${show(options)}`,
     );
   }
-  const { db: source, schema, timeout = 5000, maxReceive = 3, ...handlerOptions } = options;
+  const {
+    db: source,
+    schema,
+    timeout = 5000,
+    maxReceive = 3,
+    dashboard,
+    ...handlerOptions
+  } = options;
   checkDuration(action, "timeout", timeout, 1);
   checkInteger(action, "maxReceive", maxReceive, 1);
+  const board = dashboardOptions(action, dashboard, handlerOptions);
   checkDatabase(action, source);
   let db: Database | PostgresClient;
   let open: (name: string) => QueueLike;
@@ -170,6 +190,12 @@ export function createRouter(options: RouterOptions): Router {
     }
     return context;
   };
+  const serveDashboard = board === undefined
+    ? undefined
+    : createDashboard({ list, queue: (name) => contextFor(name).queue }, {
+      ...board,
+      basePath: template.basePath ?? "",
+    });
   const route = async (request: Request): Promise<Response> => {
     const unknown = notImplemented(request.method);
     if (unknown !== undefined) return unknown;
@@ -183,7 +209,10 @@ export function createRouter(options: RouterOptions): Router {
       if (request.method === "GET" || request.method === "HEAD") return text(200, "ok");
       return text(405, `method ${request.method} is not allowed here`, { allow: "GET, HEAD" });
     }
-    if (segments[0] !== "queues") return text(404, "not found: queues live at /queues/{name}");
+    if (segments[0] !== "queues") {
+      if (serveDashboard !== undefined) return serveDashboard(request);
+      return text(404, "not found: queues live at /queues/{name}");
+    }
     if (segments.length === 1) {
       if (request.method !== "GET") {
         return text(405, `method ${request.method} is not allowed here`, { allow: "GET" });
@@ -222,6 +251,48 @@ export function createRouter(options: RouterOptions): Router {
     if (owned) (db as Database).close();
   };
   return { fetch, db, close, [Symbol.dispose]: close };
+}
+
+/**
+ * The dashboard's options for a router, or `undefined` for none; with a dashboard, the handler's
+ * `onOperation` also feeds the dashboard's throughput counter.
+ */
+function dashboardOptions(
+  action: string,
+  dashboard: RouterOptions["dashboard"],
+  handlerOptions: HandlerOptions,
+): DashboardOptions | undefined {
+  if (dashboard === undefined || dashboard === false) return undefined;
+  if (dashboard !== true && (typeof dashboard !== "object" || dashboard === null)) {
+    throw new TypeError(
+      `Cannot ${action} as 'dashboard' must be a boolean or the dashboard's options: current value is ${
+        show(dashboard)
+      }`,
+    );
+  }
+  const options: DashboardOptions = dashboard === true ? {} : { ...dashboard };
+  if (
+    handlerOptions.authorize !== undefined && options.authorize === undefined &&
+    options.token === undefined
+  ) {
+    throw new TypeError(
+      `Cannot ${action} as the dashboard would be open while 'authorize' guards the queues: ` +
+        "give the dashboard its own 'authorize' or 'token'",
+    );
+  }
+  const throughput = options.throughput ??= new Throughput();
+  const user = handlerOptions.onOperation;
+  if (user === undefined) handlerOptions.onOperation = throughput.record;
+  else if (typeof user === "function") {
+    handlerOptions.onOperation = (event: OperationEvent): void => {
+      throughput.record(event);
+      user(event);
+    };
+  }
+  if (options.logger === undefined && handlerOptions.logger !== undefined) {
+    options.logger = handlerOptions.logger;
+  }
+  return options;
 }
 
 /** Options for {@linkcode serve}. */

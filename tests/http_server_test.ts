@@ -19,6 +19,7 @@ const README = fileURLToPath(new URL("../README.md", import.meta.url));
 test("The standalone server serves named queues to the client and to raw fetch", async () => {
   await withServer([], async ({ url, output }) => {
     assert.match(output(), /^qite: serving .*served\.db \((bun|node):sqlite, SQLite [\d.]+\) at/);
+    assert.match(output(), /\/queues\/\{name\}, dashboard at http:\/\/127\.0\.0\.1:\d+\/\n/);
     const emails = createClient(`${url}/queues/emails`);
     const id = await emails.send({ body: "hello", priority: 1 });
     const message = await emails.receive();
@@ -53,7 +54,9 @@ test("The standalone server refuses unknown paths, bad queue names and wrong met
       await response.body?.cancel();
       return response.status;
     };
-    assert.equal(await status("/"), 404);
+    assert.equal(await status("/"), 200); // the dashboard
+    assert.equal(await status("/nothing-here"), 404);
+    assert.equal(await status("/deeper/overview.json"), 404);
     assert.equal(await status("/queues/emails/nothing-here"), 404);
     assert.equal(await status("/queues/bad%20name"), 400);
     assert.equal(await status("/queues/%27%3B%20drop%20table%20goqite"), 400);
@@ -63,8 +66,29 @@ test("The standalone server refuses unknown paths, bad queue names and wrong met
   });
 });
 
-test("The standalone server asks for the bearer token it was given", async () => {
-  await withServer(["--token", "s3cret"], async ({ url }) => {
+test("Without its dashboard, the standalone server answers 404 at /", async () => {
+  await withServer(["--no-dashboard"], async ({ url, output }) => {
+    assert.doesNotMatch(output(), /dashboard/);
+    const response = await fetch(`${url}/`);
+    assert.equal(response.status, 404);
+    await response.body?.cancel();
+  });
+});
+
+test("The standalone server asks for the bearer token it was given, on the dashboard too", async () => {
+  await withServer(["--token", "s3cret", "--read-only"], async ({ url, output }) => {
+    assert.match(output(), /, dashboard at http:\/\/[^ ]+\/ \(read-only\)\n/);
+    const page = await fetch(`${url}/`, { redirect: "manual" });
+    assert.equal(page.status, 303);
+    assert.equal(page.headers.get("location"), "login");
+    await page.body?.cancel();
+    const json = await fetch(`${url}/overview.json`);
+    assert.equal(json.status, 401);
+    await json.body?.cancel();
+    const bearer = await fetch(`${url}/overview.json`, {
+      headers: { authorization: "Bearer s3cret" },
+    });
+    assert.equal((await bearer.json()).readOnly, true);
     const anonymous = await fetch(`${url}/queues/q`);
     assert.equal(anonymous.status, 401);
     assert.equal(anonymous.headers.get("www-authenticate"), 'Bearer realm="qite"');
@@ -363,4 +387,14 @@ test("The standalone server serves a PostgreSQL database given as QITE_DB, then 
     if (child.exitCode === null) child.kill("SIGKILL");
     await database.close();
   }
+});
+
+test("serve().close() does not wait for connections that sent no request, as browsers keep", async () => {
+  const server = await serve({ db: ":memory:", port: 0 });
+  const spare = connect(server.port, "127.0.0.1");
+  await new Promise((resolve) => spare.once("connect", resolve));
+  const started = Date.now();
+  await server.close();
+  spare.destroy();
+  assert.ok(Date.now() - started < 3000, `close() took ${Date.now() - started} ms`);
 });

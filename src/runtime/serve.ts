@@ -49,6 +49,7 @@ interface DenoGlobal {
 interface BunServer {
   port: number;
   hostname: string;
+  pendingRequests: number;
   stop(closeActiveConnections?: boolean): Promise<void> | void;
 }
 interface BunGlobal {
@@ -106,17 +107,28 @@ function listenBun(options: ListenOptions): Listener {
     port: server.port,
     hostname: server.hostname,
     close: async () => {
-      await server.stop(false);
+      // stop(false) also waits for idle keep-alive connections (a browser keeps some open);
+      // once every request has been answered, those are closed at once.
+      const stopped = server.stop(false);
+      while (server.pendingRequests > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      await server.stop(true);
+      await stopped;
     },
   };
 }
 
+/** A connection, as node:http's "connection" event and `request.socket` give it. */
+interface Connection {
+  destroy(): unknown;
+  once(event: "close", listener: () => void): unknown;
+}
 interface NodeServer {
   listen(port: number, hostname: string, callback: () => void): void;
   address(): { port: number; address: string };
   close(callback: (error?: Error) => void): void;
   closeIdleConnections(): void;
   once(event: "error", listener: (error: Error) => void): void;
+  on(event: "connection", listener: (socket: Connection) => void): void;
   on(event: "request" | "checkContinue", listener: NodeListener): void;
   on(
     event: "clientError",
@@ -151,6 +163,25 @@ function listenNode(options: ListenOptions): Promise<Listener> {
       false,
     );
   });
+  // Requests in flight per connection: closing ends the idle ones at once, and the others as
+  // soon as their answer is written. server.close() alone waits for a connection that has not
+  // sent a request yet (browsers open such spare connections) until the headers timeout.
+  const inFlight = new Map<Connection, number>();
+  let closing = false;
+  const tracked = (listener: NodeListener): NodeListener => (request, response) => {
+    const socket = (request as unknown as { socket: Connection }).socket;
+    inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
+    response.on("close", () => {
+      const left = (inFlight.get(socket) ?? 1) - 1;
+      inFlight.set(socket, left);
+      if (closing && left === 0) socket.destroy();
+    });
+    listener(request, response);
+  };
+  server.on("connection", (socket) => {
+    inFlight.set(socket, 0);
+    socket.once("close", () => inFlight.delete(socket));
+  });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.hostname, () => {
@@ -158,16 +189,20 @@ function listenNode(options: ListenOptions): Promise<Listener> {
       const host = address.address.includes(":")
         ? `[${address.address}]:${address.port}`
         : `${address.address}:${address.port}`;
-      server.on("request", toNodeListener(options.fetch, { host }));
+      server.on("request", tracked(toNodeListener(options.fetch, { host })));
       // Expect: 100-continue is answered only once the handler reads the body.
-      server.on("checkContinue", toNodeListener(options.fetch, { host, expectContinue: true }));
+      server.on(
+        "checkContinue",
+        tracked(toNodeListener(options.fetch, { host, expectContinue: true })),
+      );
       resolve({
         port: address.port,
         hostname: address.address,
         close: () =>
           new Promise<void>((done, fail) => {
+            closing = true;
             server.close((error) => error ? fail(error) : done());
-            server.closeIdleConnections();
+            for (const [socket, requests] of inFlight) if (requests === 0) socket.destroy();
           }),
       });
     });

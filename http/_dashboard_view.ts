@@ -1,0 +1,126 @@
+/**
+ * What the dashboard shows of a message or a name: JSON-ready views, with every character that
+ * could hide or reorder text made visible. The page renders them as text nodes, never as HTML.
+ *
+ * @module
+ */
+
+import { decodeJob } from "../jobs/envelope.ts";
+import type { MessageInfo, QueueStats } from "../src/message.ts";
+
+/** A message as the dashboard's tables show it. */
+export interface MessageView {
+  readonly id: string;
+  /** The priority as decimal text (it may be a 64-bit `bigint`). */
+  readonly priority: string;
+  readonly received: number;
+  /** RFC 3339. */
+  readonly created: string;
+  /** When it becomes (or became) visible, RFC 3339. */
+  readonly timeout: string;
+  /** The body's size in bytes. */
+  readonly size: number;
+  /** The job's name, made visible, when the body decodes as a job. */
+  readonly job: string | undefined;
+  /** The start of the body (of the job's body, for a job): text, or hex for binary. */
+  readonly preview: string;
+  /** Whether `preview` is hex. */
+  readonly binary: boolean;
+  /** Whether the preview is shorter than the body. */
+  readonly truncated: boolean;
+}
+
+/** A queue's counts, as the overview and the queue page show them. */
+export interface StatsView {
+  readonly total: number;
+  readonly visible: number;
+  readonly inFlight: number;
+  readonly delayed: number;
+  readonly dead: number;
+  /** Milliseconds; `null` when nothing is visible. */
+  readonly oldestVisibleAge: number | null;
+}
+
+/** Text previews show at most this many characters. */
+const PREVIEW_CHARS = 120;
+/** Binary previews show at most this many bytes. */
+const PREVIEW_BYTES = 32;
+/** Bytes decoded for a text preview: enough for PREVIEW_CHARS characters of any script. */
+const PREVIEW_DECODE = PREVIEW_CHARS * 4;
+
+/**
+ * Characters shown as a visible stand-in rather than as themselves: C0 and C1 controls, DEL,
+ * zero-width and direction-changing characters, line and paragraph separators, and the BOM.
+ */
+// deno-lint-ignore no-control-regex
+const HIDDEN = /\r?\n|[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+
+/**
+ * `text` with every control, zero-width or direction-changing character replaced by a visible
+ * stand-in: a line break by `↵`, a tab by `⇥`, the others by `<U+XXXX>` (plain characters that
+ * every font has, unlike the Control Pictures block).
+ */
+export function visibleText(text: string): string {
+  return text.replace(HIDDEN, (char) => {
+    if (char.endsWith("\n")) return "\u21b5";
+    if (char === "\t") return "\u21e5";
+    return `<U+${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}>`;
+  });
+}
+
+/** A message's view. */
+export function messageView(message: MessageInfo): MessageView {
+  let job: string | undefined;
+  let content = message.body;
+  try {
+    const decoded = decodeJob(message.body);
+    job = visibleText(decoded.name);
+    content = decoded.body;
+  } catch {
+    // Not a job: show the body itself.
+  }
+  return {
+    id: message.id,
+    priority: String(message.priority),
+    received: message.received,
+    created: message.created.toISOString(),
+    timeout: message.timeout.toISOString(),
+    size: message.body.length,
+    job,
+    ...preview(content),
+  };
+}
+
+/** The start of `bytes` as text when it is UTF-8, otherwise as hex. */
+export function preview(bytes: Uint8Array): Pick<MessageView, "preview" | "binary" | "truncated"> {
+  const head = bytes.subarray(0, PREVIEW_DECODE);
+  let text: string;
+  try {
+    // `stream: true` keeps a character cut off at the end of `head` out of the result.
+    text = new TextDecoder("utf-8", { fatal: true }).decode(head, {
+      stream: head.length < bytes.length,
+    });
+  } catch {
+    const shown = bytes.subarray(0, PREVIEW_BYTES);
+    return {
+      preview: [...shown].map((byte) => byte.toString(16).padStart(2, "0")).join(" "),
+      binary: true,
+      truncated: shown.length < bytes.length,
+    };
+  }
+  const chars = [...text];
+  const truncated = chars.length > PREVIEW_CHARS || head.length < bytes.length;
+  return { preview: visibleText(chars.slice(0, PREVIEW_CHARS).join("")), binary: false, truncated };
+}
+
+/** A queue's stats as JSON. */
+export function statsView(stats: QueueStats): StatsView {
+  return {
+    total: stats.total,
+    visible: stats.visible,
+    inFlight: stats.inFlight,
+    delayed: stats.delayed,
+    dead: stats.dead,
+    oldestVisibleAge: stats.oldestVisibleAge ?? null,
+  };
+}
