@@ -52,7 +52,7 @@ const LEVERS: readonly Lever[] = [
     tweak: (store): void => store.db.exec("drop index qite_ready_idx; drop index qite_waiting_idx"),
   },
   { workload: "runner", change: "none" },
-  { workload: "runner", change: "prefetch 500 (default 100)", prefetch: 500 },
+  { workload: "runner", change: "prefetch 100 (default 1000)", prefetch: 100 },
   {
     workload: "runner",
     change: "goqite's random ids (qite's are time-ordered)",

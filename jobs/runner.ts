@@ -122,7 +122,7 @@ export interface RunnerOptions {
    * held messages have their leases renewed, and on shutdown they are handed back at once
    * without counting as a receive. 0 turns it off.
    *
-   * @default {100}
+   * @default {1000}
    */
   prefetch?: number;
   /**
@@ -337,7 +337,7 @@ export class Runner {
     const {
       queue,
       limit = defaultLimit(),
-      prefetch = 100,
+      prefetch = 1000,
       pollInterval = 100,
       extend = 5000,
       gracePeriod = 10_000,
