@@ -73,6 +73,11 @@ export interface QueueSql {
   readonly send: string;
   /** The receive of up to `limit` messages; a number is written as a literal. */
   receive(limit: number | "?4"): string;
+  /**
+   * The receive of up to `limit` messages from qite_ready_idx alone, in goqite's order: the fast
+   * path, when messages are ready.
+   */
+  receiveReady(limit: number | "?4"): string;
   /** The peek at up to `limit` messages; a number is written as a literal. */
   peek(limit: number | "?3"): string;
   /** Up to ?3 delayed (`received = 0`) or in-flight messages, soonest visible first. */
@@ -194,6 +199,14 @@ export function buildSql(maxReceive: number): QueueSql {
 where rowid in (
   select r from (${candidates(maxReceive, "?2", "?3", String(limit))})
   order by priority desc, created, r limit ${limit})
+returning ${MESSAGE_COLUMNS}, ${safeInteger("rowid", "r")}`,
+    receiveReady: (limit) =>
+      `update goqite set timeout = ?1, received = received + 1
+where rowid in (
+  select rowid from goqite
+  where queue = cast(?2 as text) and timeout <= created and timeout <= ?3
+    and received < ${maxReceive}
+  order by priority desc, created, rowid limit ${limit})
 returning ${MESSAGE_COLUMNS}, ${safeInteger("rowid", "r")}`,
     peek: (limit) =>
       `select g.id, g.body, ${safeInteger("g.received", "received")}, ${
@@ -386,21 +399,35 @@ export class QueueOps {
   }
 
   #receiveText = new Map<number | "?4", string>();
+  #readyText = new Map<number | "?4", string>();
   /** When this queue last promoted due messages, by its clock. */
   #promotedAt = -Infinity;
 
   /** The receive SQL for a limit, built once per limit so the statement cache sees one string. */
-  #receiveSql(limit: number | "?4"): string {
-    let sql = this.#receiveText.get(limit);
-    if (sql === undefined) this.#receiveText.set(limit, sql = this.sql.receive(limit));
+  #receiveSql(limit: number | "?4", ready: boolean): string {
+    const texts = ready ? this.#readyText : this.#receiveText;
+    let sql = texts.get(limit);
+    if (sql === undefined) {
+      texts.set(limit, sql = ready ? this.sql.receiveReady(limit) : this.sql.receive(limit));
+    }
     return sql;
+  }
+
+  /** Runs a receive statement for up to `max` messages. */
+  #take(max: number, ready: boolean, timeout: string, now: string): Row[] {
+    const literal = max <= MAX_LITERAL_LIMIT;
+    const statement = this.#internals.statement(this.#receiveSql(literal ? max : "?4", ready));
+    return literal
+      ? statement.all(timeout, this.settings.name, now)
+      : statement.all(timeout, this.settings.name, now, max);
   }
 
   /**
    * Receives up to `max` messages, in goqite's order. It reads the clock itself: run it while
    * the write lock is held (inside a transaction), so that the lease starts no earlier than the
    * lock. First, at most every {@linkcode PROMOTE_EVERY_MS} ms, it promotes due messages into
-   * qite_ready_idx, where they join goqite's exact order.
+   * qite_ready_idx, where they join goqite's exact order; then it takes ready messages, and
+   * only when there are not enough of them, due messages not yet promoted (the earliest due).
    */
   receive(max: number): Message[] {
     const now = this.settings.clock();
@@ -410,13 +437,14 @@ export class QueueOps {
       this.#promotedAt = now;
       this.#internals.statement(this.sql.promote).run(this.settings.name, formatTime(now));
     }
-    const literal = max <= MAX_LITERAL_LIMIT;
-    const statement = this.#internals.statement(this.#receiveSql(literal ? max : "?4"));
     const timeout = formatTime(now + this.settings.timeout);
     const nowText = formatTime(now);
-    const rows = literal
-      ? statement.all(timeout, this.settings.name, nowText)
-      : statement.all(timeout, this.settings.name, nowText, max);
+    // The ready messages first (one seek, in goqite's order); only if they do not fill the
+    // batch, the due messages not yet promoted too.
+    let rows = this.#take(max, true, timeout, nowText);
+    if (rows.length < max) {
+      rows = rows.concat(this.#take(max - rows.length, false, timeout, nowText));
+    }
     if (rows.length > 1) rows.sort(byQueueOrder);
     return rows.map(toMessage);
   }
