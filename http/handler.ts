@@ -39,7 +39,9 @@ export interface HandlerOptions {
    */
   maxRequestSize?: number;
   /**
-   * The most messages one batch request may send, receive, extend or delete.
+   * The most messages one batch request may send, receive, extend or delete. A receive, peek or
+   * dead listing asking for more (`max`, `limit`) gets at most this many; a batch body holding
+   * more is refused with 400.
    *
    * @default {1000}
    */
@@ -418,13 +420,13 @@ function dispatch(
       );
     case "GET peek":
       return queue.peek({
-        limit: limitParam(params, "limit", 10, context.maxBatchSize),
+        limit: Math.min(limitParam(params, "limit", 10), context.maxBatchSize),
         state: peekState(params.get("state")),
       })
         .then((messages) => json({ Messages: messages.map(toInfoJson) }));
     case "GET dead": {
       const cursor = params.get("cursor") ?? undefined;
-      const limit = limitParam(params, "limit", 100, context.maxBatchSize);
+      const limit = Math.min(limitParam(params, "limit", 100), context.maxBatchSize);
       return queue.listDead({ limit, cursor }).then(
         (page) => json({ Messages: page.messages.map(toInfoJson), Cursor: page.cursor ?? null }),
         (error: unknown) => {
@@ -466,7 +468,8 @@ async function receive(
 ): Promise<Response> {
   const { queue } = context;
   const batch = params.has("max");
-  const max = batch ? limitParam(params, "max", 1, context.maxBatchSize) : 1;
+  // "Up to max": asking for more than a batch may hold gets a full batch.
+  const max = batch ? Math.min(limitParam(params, "max", 1), context.maxBatchSize) : 1;
   const window = pollWindow(new URL(request.url).search.slice(1));
   let messages: Message[];
   if (window === undefined) {
@@ -776,7 +779,8 @@ function peekState(value: string | null): PeekState {
   throw new WireError(`state must be visible, delayed or inFlight: current value is ${value}`);
 }
 
-function limitParam(params: URLSearchParams, name: string, fallback: number, max: number): number {
+function limitParam(params: URLSearchParams, name: string, fallback: number): number {
+  const max = 2 ** 31 - 1;
   const value = params.get(name);
   if (value === null || value === "") return fallback;
   const n = /^[0-9]{1,10}$/.test(value) ? Number(value) : NaN;

@@ -48,7 +48,8 @@
  * - Fencing: a GET answers the delivery's receipt token in `Qite-Delivery` (and `Delivery` in
  *   batch answers); PUT and DELETE with `"Delivery": "…"` only act while that delivery still
  *   holds the message, and answer 409 when it does not.
- * - Batches: `GET ?max=N` answers `{"Messages":[…]}` (each with `Received` and `Delivery`);
+ * - Batches: `GET ?max=N` answers `{"Messages":[…]}` (each with `Received` and `Delivery`), up
+ *   to N and at most `maxBatchSize` (as `limit` on `peek` and `dead`);
  *   POST, PUT and DELETE take `{"Messages":[…]}` and answer `{"IDs":[…]}` or
  *   `{"Results":[true,false,…]}`, in one transaction (PUT: one per distinct `Delay`).
  * - Sub-paths: `GET stats`, `GET peek?limit=&state=visible|delayed|inFlight`,

@@ -224,6 +224,9 @@ interface Run {
 /** The longest the receive loop runs without giving the event loop a turn, in milliseconds. */
 const MAX_BUSY_MS = 5;
 
+/** The most messages one receive asks for (an HTTP server's batches hold 1000 by default). */
+const MAX_RECEIVE = 1000;
+
 /** Prefetched messages should start within about this many milliseconds. */
 const PREFETCH_WINDOW_MS = 10;
 
@@ -549,7 +552,7 @@ export class Runner {
       let messages: Message[];
       let since = performance.now();
       try {
-        messages = await this.#receive(run, free + this.#prefetchTarget());
+        messages = await this.#receive(run, Math.min(free + this.#prefetchTarget(), MAX_RECEIVE));
         if (messages.length === 0 && !stop.aborted) {
           since = performance.now();
           messages = await this.#queue.receiveBatchAndWait(free, {

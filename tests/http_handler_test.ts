@@ -120,12 +120,21 @@ eachEngine("GET with max receives a batch, each message with its receive count",
   assert.equal((await call(handler, "GET", { path: "/?max=5" })).status, 204);
 });
 
-for (const max of ["0", "-1", "abc", "1001", "1.5"]) {
+for (const max of ["0", "-1", "abc", "1.5", "99999999999"]) {
   eachEngine(`GET refuses max=${max} with 400`, async (ctx) => {
     const { handler } = setUp(ctx);
     assert.equal((await call(handler, "GET", { path: `/?max=${max}` })).status, 400);
   });
 }
+
+eachEngine("GET with max above maxBatchSize receives a full batch (up to max)", async (ctx) => {
+  const { queue } = setUp(ctx);
+  const handler = createHandler(queue, { maxBatchSize: 2 });
+  await queue.sendBatch([{ body: "a" }, { body: "b" }, { body: "c" }]);
+  const answer = await call(handler, "GET", { path: "/?max=1001" });
+  assert.equal(answer.status, 200);
+  assert.equal((answer.json!.Messages as unknown[]).length, 2);
+});
 
 // POST
 
