@@ -819,8 +819,8 @@ export class Queue implements QueueLike {
 
   /**
    * Makes dead messages receivable again: their receive count goes back to 0 and they become
-   * visible at once, in their old place in the order. Without an argument, every dead message
-   * of the queue; otherwise the given ids (ids of messages that are not dead are skipped).
+   * visible at once, behind the messages already waiting. Without an argument, every dead
+   * message of the queue; otherwise the given ids (ids of messages that are not dead are skipped).
    *
    * @param ids One id or a list; omit for all.
    * @returns How many messages were redriven.
