@@ -113,8 +113,21 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** The command line that runs a TypeScript file with this runtime. */
+/**
+ * The command line that runs a TypeScript file with this runtime (on Node, with this process's
+ * flags: Node 22 needs `--experimental-strip-types`).
+ */
 export function runtimeCommand(file: string): [string, string[]] {
-  const exe = (globalThis as { process?: { execPath: string } }).process!.execPath;
-  return detectRuntime() === "deno" ? [exe, ["run", "-A", file]] : [exe, [file]];
+  const { execPath, execArgv } = (globalThis as {
+    process?: { execPath: string; execArgv: string[] };
+  }).process!;
+  const runtime = detectRuntime();
+  if (runtime === "deno") return [execPath, ["run", "-A", file]];
+  if (runtime === "node") {
+    const flags = execArgv.filter((flag) =>
+      /^--(experimental-strip-types|disable-warning)/.test(flag)
+    );
+    return [execPath, [...flags, file]];
+  }
+  return [execPath, [file]];
 }

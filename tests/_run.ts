@@ -1,10 +1,10 @@
 /**
- * Runs the whole suite on Deno, Bun and Node 24, one after the other, and fails if any fails,
+ * Runs the whole suite on Deno, Bun and Node 24 (and most of it on Node 22.13), one after the other, and fails if any fails,
  * after installing the development dependencies (`deno install`).
  * `deno task test` runs this. Bun and Node come through npx (pinned versions) unless
  * QITE_BUN / QITE_NODE name an executable.
  *
- * Usage: deno run -A tests/_run.ts [deno|bun|node ...]
+ * Usage: deno run -A tests/_run.ts [deno|bun|node|node22 ...]
  *
  * @module
  */
@@ -13,6 +13,7 @@
 
 const BUN_VERSION = "1.4.5";
 const NODE_VERSION = "24.21.0";
+const NODE22_VERSION = "22.13.0";
 
 const root = new URL("..", import.meta.url).pathname;
 
@@ -71,6 +72,20 @@ const runs: Record<string, string[]> = {
     "--test",
     "--test-timeout=60000",
     ...testFiles(),
+  ],
+  // The oldest Node qite supports: every test file that does not declare with `using` (which
+  // Node 22 does not parse), the TypeScript stripped by Node itself.
+  node22: [
+    ...npx(`node@${NODE22_VERSION}`, Deno.env.get("QITE_NODE22")),
+    "--experimental-strip-types",
+    "--disable-warning=ExperimentalWarning",
+    "--test",
+    "--test-timeout=60000",
+    ...testFiles().filter((file) =>
+      !/^\s*(await )?using /m.test(
+        Deno.readTextFileSync(`${root}${file}`),
+      )
+    ),
   ],
 };
 
@@ -140,7 +155,7 @@ for (const runtime of wanted) {
 console.log("\n=== summary");
 for (const [runtime, code, seconds] of results) {
   console.log(
-    `${runtime.padEnd(5)} ${code === 0 ? "passed" : `FAILED (exit ${code})`} in ${
+    `${runtime.padEnd(6)} ${code === 0 ? "passed" : `FAILED (exit ${code})`} in ${
       seconds.toFixed(1)
     } s`,
   );
