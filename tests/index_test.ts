@@ -166,3 +166,28 @@ eachEngine(
     assert.deepEqual(order, expected);
   },
 );
+
+eachEngine(
+  "More due messages than one promotion moves are still received in goqite's order",
+  async ({ queue: make, clock }) => {
+    const queue = make({ timeout: 1000 });
+    // 300 delayed messages due at once: more than one promotion moves (128) and more than a
+    // receive looks at beyond the promoted ones. The one of highest priority was sent last.
+    const sent = Array.from({ length: 300 }, (_, i) => ({
+      body: String(i),
+      delay: 300 - i,
+      priority: i === 299 ? 9 : (i * 37) % 7,
+    }));
+    for (const message of sent) {
+      await queue.send(message);
+      clock.advance(1);
+    }
+    const order: number[] = [];
+    for (let m = await queue.receive(); m; m = await queue.receive()) {
+      order.push(Number(text(m.body)));
+    }
+    const expected = sent.map((m, i) => [m.priority, i] as const)
+      .sort((a, b) => b[0] - a[0] || a[1] - b[1]).map(([, i]) => i);
+    assert.deepEqual(order, expected);
+  },
+);

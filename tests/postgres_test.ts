@@ -54,6 +54,11 @@ for each row execute procedure update_timestamp();
 
 create index goqite_queue_priority_created_idx on goqite (queue, priority desc, created);`;
 
+/** A client's `unsafe`, as the tests call it. */
+interface Unsafe {
+  unsafe(text: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
+}
+
 /** What each case gets: a set-up schema and a way to make queues on it. */
 interface Case {
   readonly driver: PostgresDriverName;
@@ -246,6 +251,51 @@ eachClient("goqite's own table and goqite's statements share messages with qite"
     await go.exec("delete from goqite where queue = $1 and id = $2", ["q", id]);
     assert.equal((await queue.stats()).total, 0);
     await queue.close();
+  } finally {
+    await go.end();
+    await db.admin.exec(`drop schema "${theirs}" cascade`);
+  }
+});
+
+eachClient("A backlog sent by goqite's statements is received in goqite's order", async (
+  { db },
+) => {
+  const theirs = await goqiteTable(db);
+  const go = openClient("postgres.js", { max: 1, connection: { search_path: `"${theirs}"` } });
+  const begin = (go.sql as {
+    begin(mode: string, fn: (tx: typeof go.sql & Unsafe) => Promise<unknown>): Promise<unknown>;
+  }).begin;
+  try {
+    await setup(db.client().sql, { schema: theirs });
+    // goqite's send, 300 times: a serializable transaction in which its insert binds the time
+    // of its own clock, read after the transaction began, so after the row's `created` (the
+    // transaction's start). A Date holds milliseconds: the clock's time is rounded up to one.
+    // The message of highest priority is sent last.
+    const priorities = Array.from({ length: 300 }, (_, i) => i === 299 ? 9 : (i * 37) % 7);
+    for (const [i, priority] of priorities.entries()) {
+      await begin.call(go.sql, "isolation level serializable", async (tx) => {
+        const [clock] = await tx.unsafe(
+          "select ceil(extract(epoch from clock_timestamp()) * 1000)::float8 as ms",
+        );
+        await tx.unsafe(
+          "insert into goqite (queue, body, timeout, priority) values ($1, $2, $3, $4) returning id",
+          ["q", new TextEncoder().encode(String(i)), new Date(Number(clock!.ms)), priority],
+        );
+      });
+    }
+    const [waiting] = await db.admin.exec(
+      `select count(*)::int4 as n from "${theirs}".goqite where timeout > created`,
+    );
+    assert.equal(waiting?.n, 300, "goqite's times are after the rows' created times");
+    const queue = new PostgresQueue({ sql: db.client().sql, schema: theirs, name: "q" });
+    const order: number[] = [];
+    for (let m = await queue.receive(); m; m = await queue.receive()) {
+      order.push(Number(text(m.body)));
+    }
+    await queue.close();
+    const expected = priorities.map((priority, i) => [priority, i] as const)
+      .sort((a, b) => b[0] - a[0] || a[1] - b[1]).map(([, i]) => i);
+    assert.deepEqual(order, expected);
   } finally {
     await go.end();
     await db.admin.exec(`drop schema "${theirs}" cascade`);

@@ -11,7 +11,13 @@ import type { DeadPage, Message, MessageId, MessageInfo, QueueStats, Receipt } f
 import type { Outgoing, Target } from "../_input.ts";
 import { newId } from "../_time.ts";
 import type { PgRow, PgRunner, PgValue } from "./_client.ts";
-import { buildSql, MAX_LITERAL_LIMIT, PROMOTE_EVERY_MS, type QueueSql } from "./_sql.ts";
+import {
+  buildSql,
+  MAX_LITERAL_LIMIT,
+  PROMOTE_BATCH,
+  PROMOTE_EVERY_MS,
+  type QueueSql,
+} from "./_sql.ts";
 import type { PgWake } from "./_wake.ts";
 
 /** A queue's settings, validated. */
@@ -124,14 +130,18 @@ export class PgOps {
   #promotedAt = -Infinity;
 
   /**
-   * At most every {@linkcode PROMOTE_EVERY_MS} ms, moves due messages into the ready index,
-   * where they join goqite's exact order (see the module doc of `_sql.ts`).
+   * At most every {@linkcode PROMOTE_EVERY_MS} ms, moves every due message into the ready
+   * index, where it joins goqite's exact order (see the module doc of `_sql.ts`):
+   * {@linkcode PROMOTE_BATCH} at a time, until a statement moves fewer.
    */
   async #promote(runner: PgRunner): Promise<void> {
     const now = this.settings.clock?.() ?? Date.now();
     if (Math.abs(now - this.#promotedAt) < PROMOTE_EVERY_MS) return;
     this.#promotedAt = now;
-    await runner.query(this.sql.promote, [this.#now(), this.settings.name]);
+    const params = [this.#now(), this.settings.name];
+    while (Number((await runner.query(this.sql.promote, params))[0]?.n) === PROMOTE_BATCH) {
+      // A full batch: more may be due.
+    }
   }
 
   /** The time to bind as `$1`: the test clock's, or null for the server's `now()`. */

@@ -16,8 +16,12 @@
  * partial indexes and locks what it reads with `for update skip locked`: the first `limit`
  * ready messages (sent without a delay, or promoted once due) in goqite's order, and for each
  * receive count below `maxReceive` the `limit + 15` retries and delayed messages not yet
- * promoted that became due earliest. At most every 10 ms a receive first promotes up to 128 due
- * messages (those due earliest) into the ready index, where they join goqite's exact order.
+ * promoted that became due earliest. At most every 10 ms a receive first promotes every due
+ * message (128 at a time, those due earliest first) into the ready index, where it joins
+ * goqite's exact order: so a receive is in exact order whenever no more than `limit + 15` of
+ * each receive count became due since the last promotion. (goqite binds its own clock's time as
+ * the `timeout` of what it sends, a little after the row's `created`, so all of goqite's
+ * messages arrive through the waiting index, however large the backlog.)
  * Rows another consumer has locked are skipped rather than waited for, and a row another
  * consumer changed after the statement began is checked again against the branch's conditions
  * before it is taken, so no message is handed out twice inside its timeout. Of what the branches
@@ -55,8 +59,9 @@ const WAITING = "timeout > created";
 export const RETRY_WINDOW = 15;
 
 /**
- * The most due messages one promotion moves into qite_ready_idx, and how often, at most, a
- * queue promotes (in milliseconds, per queue object): see the SQLite engine's.
+ * The most due messages one promotion statement moves into qite_ready_idx (a promotion repeats
+ * it until fewer move), and how often, at most, a queue promotes (in milliseconds, per queue
+ * object): see the SQLite engine's.
  */
 export const PROMOTE_BATCH = 128;
 export const PROMOTE_EVERY_MS = 10;
@@ -110,7 +115,7 @@ export interface QueueSql {
   /**
    * Moves up to {@linkcode PROMOTE_BATCH} due messages (those due earliest, skipping rows other
    * consumers lock) from qite_waiting_idx into qite_ready_idx, by setting `timeout` back to
-   * `created`: $1 now, $2 queue.
+   * `created`, and returns how many as `n`: $1 now, $2 queue.
    */
   readonly promote: string;
   /** Milliseconds until the next delayed or in-flight message is due: $1 now, $2 queue, $3 since (ms). */
@@ -319,8 +324,9 @@ due as (select id from (${
         { length: dueBranchCount(maxReceive) },
         (_, i) => `select * from d${i}`,
       ).join(" union all ")
-    }) d order by timeout limit ${PROMOTE_BATCH})
-update ${table} g set timeout = g.created from due where g.id = due.id`,
+    }) d order by timeout limit ${PROMOTE_BATCH}),
+promoted as (update ${table} g set timeout = g.created from due where g.id = due.id returning 1)
+select count(*)::int4 as n from promoted`,
     peekDelayed: `select ${infoColumns} from ${table}
 where queue = $2::text and received = 0 and timeout > ${NOW} and ${WAITING}
 order by timeout, id limit $3::int4`,

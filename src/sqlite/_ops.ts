@@ -50,10 +50,11 @@ export const MAX_SEEK_PARTITIONS = 32;
 export const RETRY_WINDOW = 15;
 
 /**
- * The most due messages one promotion moves into qite_ready_idx (those due earliest), and how
- * often, at most, a queue promotes (in milliseconds, per queue object): a retry or delayed
- * message joins goqite's exact order within this long of becoming due, and until then it can
- * still be received through the window above.
+ * The most due messages one promotion statement moves into qite_ready_idx (those due earliest;
+ * a promotion repeats it until fewer move, so it moves every due message), and how often, at
+ * most, a queue promotes (in milliseconds, per queue object): a retry or delayed message joins
+ * goqite's exact order within this long of becoming due, and until then it can still be
+ * received through the window above.
  */
 export const PROMOTE_BATCH = 128;
 export const PROMOTE_EVERY_MS = 10;
@@ -425,8 +426,8 @@ export class QueueOps {
   /**
    * Receives up to `max` messages, in goqite's order. It reads the clock itself: run it while
    * the write lock is held (inside a transaction), so that the lease starts no earlier than the
-   * lock. First, at most every {@linkcode PROMOTE_EVERY_MS} ms, it promotes due messages into
-   * qite_ready_idx, where they join goqite's exact order; then it takes ready messages, and
+   * lock. First, at most every {@linkcode PROMOTE_EVERY_MS} ms, it promotes every due message
+   * into qite_ready_idx, where they join goqite's exact order; then it takes ready messages, and
    * only when there are not enough of them, due messages not yet promoted (the earliest due).
    */
   receive(max: number): Message[] {
@@ -435,7 +436,10 @@ export class QueueOps {
     // By the queue's clock (a clock that jumps back promotes at once, too).
     if (Math.abs(now - this.#promotedAt) >= PROMOTE_EVERY_MS) {
       this.#promotedAt = now;
-      this.#internals.statement(this.sql.promote).run(this.settings.name, formatTime(now));
+      const promote = this.#internals.statement(this.sql.promote);
+      while (promote.run(this.settings.name, formatTime(now)) === PROMOTE_BATCH) {
+        // A full batch: more may be due.
+      }
     }
     const timeout = formatTime(now + this.settings.timeout);
     const nowText = formatTime(now);
