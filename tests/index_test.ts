@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Queue } from "../mod.ts";
-import { buildSql } from "../src/sqlite/_ops.ts";
+import { buildSql, PROMOTE_MAX } from "../src/sqlite/_ops.ts";
 import { eachDriver, openWith, text } from "./_helpers.ts";
 import { eachEngine } from "./_engines.ts";
 
@@ -189,5 +189,35 @@ eachEngine(
     const expected = sent.map((m, i) => [m.priority, i] as const)
       .sort((a, b) => b[0] - a[0] || a[1] - b[1]).map(([, i]) => i);
     assert.deepEqual(order, expected);
+  },
+);
+
+eachDriver(
+  `One promotion moves at most ${PROMOTE_MAX} due messages, the earliest due first; later ` +
+    "receives move the rest",
+  async ({ db, clock }) => {
+    const queue = new Queue({ db, name: "q", clock: clock.fn });
+    const count = PROMOTE_MAX + 300;
+    // Due in reverse order of sending: message i is due at 2 * count - i.
+    for (let start = 0; start < count; start += 1000) {
+      await queue.sendBatch(
+        Array.from({ length: Math.min(1000, count - start) }, (_, k) => ({
+          body: String(start + k),
+          delay: 2 * count - (start + k),
+        })),
+      );
+    }
+    const ready = (): number =>
+      Number(db.prepare("select count(*) as n from goqite where timeout <= created").get()!.n);
+    assert.equal(ready(), 0);
+    clock.advance(2 * count + 1);
+    const first = await queue.receive();
+    // The PROMOTE_MAX due earliest are the last sent; the oldest of them comes first, and the
+    // 300 due later wait for the next promotion.
+    assert.equal(text(first!.body), String(count - PROMOTE_MAX));
+    assert.equal(ready(), PROMOTE_MAX - 1);
+    clock.advance(10);
+    await queue.receive();
+    assert.equal(ready(), count - 2, "the next promotion moved the rest");
   },
 );

@@ -16,6 +16,7 @@ import {
   MAX_LITERAL_LIMIT,
   PROMOTE_BATCH,
   PROMOTE_EVERY_MS,
+  PROMOTE_MAX,
   type QueueSql,
 } from "./_sql.ts";
 import type { PgWake } from "./_wake.ts";
@@ -130,17 +131,20 @@ export class PgOps {
   #promotedAt = -Infinity;
 
   /**
-   * At most every {@linkcode PROMOTE_EVERY_MS} ms, moves every due message into the ready
+   * At most every {@linkcode PROMOTE_EVERY_MS} ms, moves the due messages into the ready
    * index, where it joins goqite's exact order (see the module doc of `_sql.ts`):
-   * {@linkcode PROMOTE_BATCH} at a time, until a statement moves fewer.
+   * {@linkcode PROMOTE_BATCH} at a time, until a statement moves fewer or
+   * {@linkcode PROMOTE_MAX} have moved.
    */
   async #promote(runner: PgRunner): Promise<void> {
     const now = this.settings.clock?.() ?? Date.now();
     if (Math.abs(now - this.#promotedAt) < PROMOTE_EVERY_MS) return;
     this.#promotedAt = now;
     const params = [this.#now(), this.settings.name];
-    while (Number((await runner.query(this.sql.promote, params))[0]?.n) === PROMOTE_BATCH) {
-      // A full batch: more may be due.
+    for (let moved = 0; moved < PROMOTE_MAX;) {
+      const n = Number((await runner.query(this.sql.promote, params))[0]?.n ?? 0);
+      moved += n;
+      if (n < PROMOTE_BATCH) break; // none left due
     }
   }
 

@@ -16,10 +16,9 @@
  * partial indexes and locks what it reads with `for update skip locked`: the first `limit`
  * ready messages (sent without a delay, or promoted once due) in goqite's order, and for each
  * receive count below `maxReceive` the `limit + 15` retries and delayed messages not yet
- * promoted that became due earliest. At most every 10 ms a receive first promotes every due
- * message (128 at a time, those due earliest first) into the ready index, where it joins
- * goqite's exact order: so a receive is in exact order whenever no more than `limit + 15` of
- * each receive count became due since the last promotion. (goqite binds its own clock's time as
+ * promoted that became due earliest. At most every 10 ms a receive first promotes the due
+ * messages (128 at a time, those due earliest first, up to 8192) into the ready index, where
+ * they join goqite's exact order. (goqite binds its own clock's time as
  * the `timeout` of what it sends, a little after the row's `created`, so all of goqite's
  * messages arrive through the waiting index, however large the backlog.)
  * Rows another consumer has locked are skipped rather than waited for, and a row another
@@ -59,11 +58,12 @@ const WAITING = "timeout > created";
 export const RETRY_WINDOW = 15;
 
 /**
- * The most due messages one promotion statement moves into qite_ready_idx (a promotion repeats
- * it until fewer move), and how often, at most, a queue promotes (in milliseconds, per queue
- * object): see the SQLite engine's.
+ * The most due messages one promotion statement moves into qite_ready_idx, the most one
+ * promotion moves (it repeats the statement until fewer move or it reaches this), and how often,
+ * at most, a queue promotes (in milliseconds, per queue object): see the SQLite engine's.
  */
 export const PROMOTE_BATCH = 128;
+export const PROMOTE_MAX = 8192;
 export const PROMOTE_EVERY_MS = 10;
 
 /** Receive counts up to this many get one index seek each; above it, one range scan. */

@@ -50,13 +50,16 @@ export const MAX_SEEK_PARTITIONS = 32;
 export const RETRY_WINDOW = 15;
 
 /**
- * The most due messages one promotion statement moves into qite_ready_idx (those due earliest;
- * a promotion repeats it until fewer move, so it moves every due message), and how often, at
- * most, a queue promotes (in milliseconds, per queue object): a retry or delayed message joins
- * goqite's exact order within this long of becoming due, and until then it can still be
- * received through the window above.
+ * The most due messages one promotion statement moves into qite_ready_idx (those due earliest),
+ * the most one promotion moves (it repeats the statement until fewer move or it reaches this),
+ * and how often, at most, a queue promotes (in milliseconds, per queue object). A retry or
+ * delayed message joins goqite's exact order within this long of becoming due, and until then
+ * it can still be received through the window above; when more than {@linkcode PROMOTE_MAX}
+ * become due at once, the rest join at the next promotions, the earliest due first. The cap
+ * bounds how long one receive holds the write lock (about 40 ms for 8192 here).
  */
 export const PROMOTE_BATCH = 128;
+export const PROMOTE_MAX = 8192;
 export const PROMOTE_EVERY_MS = 10;
 
 /** A queue's settings, validated. */
@@ -426,8 +429,8 @@ export class QueueOps {
   /**
    * Receives up to `max` messages, in goqite's order. It reads the clock itself: run it while
    * the write lock is held (inside a transaction), so that the lease starts no earlier than the
-   * lock. First, at most every {@linkcode PROMOTE_EVERY_MS} ms, it promotes every due message
-   * into qite_ready_idx, where they join goqite's exact order; then it takes ready messages, and
+   * lock. First, at most every {@linkcode PROMOTE_EVERY_MS} ms, it promotes the due messages
+   * (up to {@linkcode PROMOTE_MAX}) into qite_ready_idx, where they join goqite's exact order; then it takes ready messages, and
    * only when there are not enough of them, due messages not yet promoted (the earliest due).
    */
   receive(max: number): Message[] {
@@ -437,8 +440,11 @@ export class QueueOps {
     if (Math.abs(now - this.#promotedAt) >= PROMOTE_EVERY_MS) {
       this.#promotedAt = now;
       const promote = this.#internals.statement(this.sql.promote);
-      while (promote.run(this.settings.name, formatTime(now)) === PROMOTE_BATCH) {
-        // A full batch: more may be due.
+      const at = formatTime(now);
+      for (let moved = 0; moved < PROMOTE_MAX;) {
+        const n = promote.run(this.settings.name, at);
+        moved += n;
+        if (n < PROMOTE_BATCH) break; // none left due
       }
     }
     const timeout = formatTime(now + this.settings.timeout);
