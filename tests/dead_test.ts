@@ -101,3 +101,18 @@ eachEngine("Queue.listDead() rejects a bad limit or cursor", async ({ queue }) =
   await assert.rejects(q.listDead({ limit: 0 }), RangeError);
   await assert.rejects(q.listDead({ cursor: "nonsense" }), TypeError);
 });
+
+eachEngine(
+  "Queue.bury() resolves once the message counts as dead, even in its first millisecond",
+  async (
+    { queue: open },
+  ) => {
+    const queue = open({ name: "b", fakeClock: false });
+    for (let i = 1; i <= 50; i++) {
+      await queue.send({ body: String(i) });
+      assert.equal(await queue.bury((await queue.receive())!), true);
+      assert.equal(await queue.countDead(), i, `buried ${i}`);
+      assert.equal((await queue.stats()).inFlight, 0);
+    }
+  },
+);

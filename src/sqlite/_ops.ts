@@ -59,6 +59,8 @@ export const RETRY_WINDOW = 15;
  * bounds how long one receive holds the write lock (about 40 ms for 8192 here).
  */
 export const PROMOTE_BATCH = 128;
+/** The longest {@linkcode QueueOps.untilDead} waits, in milliseconds. */
+const MAX_BURY_WAIT_MS = 10;
 export const PROMOTE_MAX = 8192;
 export const PROMOTE_EVERY_MS = 10;
 
@@ -560,6 +562,21 @@ export class QueueOps {
       const parsed = parseDelivery(receipt.delivery);
       return parsed !== undefined && statement.run(now, name, receipt.id, ...parsed) > 0;
     });
+  }
+
+  /**
+   * Resolves once a message buried through `receipt` is dead by the queue's clock. A dead
+   * message's visibility time stays after its `created` time (so that receives never read it),
+   * so one created, released or redriven in this very millisecond is dead from the next: this
+   * waits that out (at most {@linkcode MAX_BURY_WAIT_MS} ms; a `created` further ahead, after
+   * a clock that went back, is not waited for).
+   */
+  async untilDead(receipt: Receipt): Promise<void> {
+    const created = Date.parse(receipt.delivery.slice(receipt.delivery.indexOf("/") + 1));
+    const wait = created + 1 - this.settings.clock();
+    if (wait > 0 && wait <= MAX_BURY_WAIT_MS) {
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
   }
 
   /** A page of dead messages, oldest first, and the cursor of the next page. */

@@ -662,7 +662,8 @@ export class Queue implements QueueLike {
    * Makes a received message dead at once, as if its last receive had failed: for a message
    * that can never succeed (it cannot be decoded, say). It stays in the table, listed by
    * {@linkcode Queue.listDead}, until redriven or purged. Fenced: only while this delivery
-   * holds it.
+   * holds it. It resolves once the message counts as dead: for a message created (or released
+   * or redriven) in this very millisecond, from the next one.
    *
    * @param receipt The received message.
    * @returns `true` if it is dead now; `false` if this delivery no longer holds it.
@@ -683,9 +684,13 @@ export class Queue implements QueueLike {
    * ```
    */
   bury(receipt: Receipt): Promise<boolean> {
+    let parsed: Receipt | undefined;
     return this.#run("bury message", "statement", () => {
-      const parsed = toReceipt("bury message", receipt);
-      return () => this.#ops.bury([parsed])[0]!;
+      parsed = toReceipt("bury message", receipt);
+      return () => this.#ops.bury([parsed!])[0]!;
+    }).then(async (buried) => {
+      if (buried) await this.#ops.untilDead(parsed!);
+      return buried;
     });
   }
 
