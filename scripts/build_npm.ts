@@ -28,8 +28,12 @@ const deno = JSON.parse(await Deno.readTextFile(`${root}/deno.json`)) as DenoJso
 const entries = Object.values(deno.exports).map((path) => path.replace(/^\.\//, ""));
 const CLI = "http/cli.ts";
 
-/** The oldest Node the package runs on: the first with node:sqlite without a flag. */
-const NODE = ">=22.13";
+/**
+ * The Node versions the package runs on: node:sqlite binds `?NNN` parameters (qite's statements
+ * use them) from 22.20 and 24.7 on; before, every receive fails with "column index out of
+ * range". scripts/npm_test.ts runs the package on 22.20.0.
+ */
+const NODE = "^22.20.0 || >=24.7.0";
 
 /** The compiler's settings: deno.json's strictness, ESM for Node, declarations beside. */
 const tsconfig = {

@@ -1,7 +1,7 @@
 // What a user of the npm package does first, run by scripts/npm_test.ts on Node 24 and on Bun
 // in a fresh project where the packed tarball is installed: a queue on a SQLite file, a job,
 // and one HTTP request to the server. Plain JavaScript: the package's own, with no loader.
-// It leaves `smoke.db` behind for the `qite` command to read.
+// It leaves its file (the first argument, smoke.db by default) for the `qite` command to read.
 
 // deno-lint-ignore-file no-console
 import assert from "node:assert/strict";
@@ -10,8 +10,10 @@ import { createJob, Runner } from "@qite/qite/jobs";
 import { createClient, serve } from "@qite/qite/http";
 import { PostgresQueue } from "@qite/qite/postgres";
 
+import process from "node:process";
+
 const runtime = typeof globalThis.Bun === "object" ? "bun" : "node";
-const db = open(`smoke-${runtime}.db`);
+const db = open(process.argv[2] ?? "smoke.db");
 setup(db);
 
 // Send, receive, delete.
@@ -43,4 +45,5 @@ await server.close();
 // Left for the qite command: one message in "remote", one job sent by the command later.
 assert.equal(typeof PostgresQueue, "function");
 db.close();
-console.log(`npm package works on ${runtime}: queue, job, HTTP`);
+const version = runtime === "bun" ? globalThis.Bun.version : process.version;
+console.log(`the npm package works on ${runtime} ${version}: a queue, a job, HTTP`);

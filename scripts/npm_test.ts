@@ -2,7 +2,8 @@
  * Checks the npm package as a user gets it: packs `npm/` (built by scripts/build_npm.ts) with
  * `npm pack`, installs the tarball into a fresh temporary project with npm (offline: the
  * package has no dependencies), type-checks a TypeScript file against its declarations, runs
- * scripts/npm_smoke.js on Node 24 and on Bun, and runs the installed `qite` command on each,
+ * scripts/npm_smoke.js on Node 24, on the oldest Node its `engines` allow and on Bun, and runs
+ * the installed `qite` command on each,
  * on a SQLite file and against PostgreSQL (QITE_PG_URL, by default the local test server).
  *
  * `deno task npm:test` runs the build, then this. Node and Bun come through npx at the suite's
@@ -15,6 +16,11 @@
 
 const BUN_VERSION = "1.4.5";
 const NODE_VERSION = "24.21.0";
+/**
+ * The oldest Node the package's `engines` allow (scripts/build_npm.ts): node:sqlite binds `?NNN`
+ * parameters, which qite's statements use, from Node 22.20 and 24.7 on.
+ */
+const OLDEST_NODE = "22.20.0";
 const root = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const PG_URL = Deno.env.get("QITE_PG_URL") ?? "postgres://postgres@127.0.0.1:5432/test";
 
@@ -75,10 +81,16 @@ async function refused(
   }
 }
 
-function runtime(name: "node" | "bun"): string[] {
-  const override = Deno.env.get(name === "node" ? "QITE_NODE" : "QITE_BUN");
+/** The command that runs `name` at `version` (QITE_NODE / QITE_BUN override the suite's). */
+function runtime(
+  name: "node" | "bun",
+  version = name === "node" ? NODE_VERSION : BUN_VERSION,
+): string[] {
+  const override = version === OLDEST_NODE
+    ? undefined
+    : Deno.env.get(name === "node" ? "QITE_NODE" : "QITE_BUN");
   if (override) return [override];
-  return ["npx", "-y", `${name}@${name === "node" ? NODE_VERSION : BUN_VERSION}`];
+  return ["npx", "-y", `${name}@${version}`];
 }
 
 const temp = await Deno.makeTempDir({ prefix: "qite-npm-test-" });
@@ -151,18 +163,28 @@ try {
   await run(["node", `${root}/node_modules/typescript/bin/tsc`, "-p", "."], project);
   console.log("its declarations type-check in a strict NodeNext project");
 
-  // The program, and the installed command, on Node 24 and on Bun.
-  const nodePath = (await run([...runtime("node"), "-p", "process.execPath"], project)).stdout
-    .trim();
-  const path = `${nodePath.replace(/\/[^/]+$/, "")}:${Deno.env.get("PATH") ?? ""}`;
-  for (const name of ["node", "bun"] as const) {
-    console.log((await run([...runtime(name), "smoke.js"], project)).stdout.trim());
-    const db = `smoke-${name}.db`;
-    // Node: the bin as npm linked it, its `#!/usr/bin/env node` finding Node 24 first on PATH.
-    const qite = name === "node"
-      ? ["node_modules/.bin/qite"]
-      : [...runtime("bun"), "node_modules/.bin/qite"];
-    const env = { PATH: path };
+  // The program, and the installed command, on Node 24, the oldest Node of `engines`, and Bun.
+  const node24 = runtime("node", NODE_VERSION);
+  const nodePath = (await run([...node24, "-p", "process.execPath"], project)).stdout.trim();
+  const env = { PATH: `${nodePath.replace(/\/[^/]+$/, "")}:${Deno.env.get("PATH") ?? ""}` };
+  const runtimes: Array<{ name: string; exe: string[]; qite: string[] }> = [
+    // The bin as npm linked it: its `#!/usr/bin/env node` finds Node 24 first on PATH.
+    { name: `Node ${NODE_VERSION}`, exe: node24, qite: ["node_modules/.bin/qite"] },
+    {
+      name: `Node ${OLDEST_NODE}`,
+      exe: runtime("node", OLDEST_NODE),
+      qite: [...runtime("node", OLDEST_NODE), "node_modules/.bin/qite"],
+    },
+    {
+      name: `Bun ${BUN_VERSION}`,
+      exe: runtime("bun"),
+      qite: [...runtime("bun"), "node_modules/.bin/qite"],
+    },
+  ];
+  let postgresInstalled = false;
+  for (const [i, { name, exe, qite }] of runtimes.entries()) {
+    const db = `smoke-${i}.db`;
+    console.log(`${name}: ${(await run([...exe, "smoke.js", db], project)).stdout.trim()}`);
     await run([...qite, "send", "jobs", "alice", "--job", "greet", "--db", db], project, env);
     const stats = JSON.parse(
       (await run([...qite, "stats", "--db", db, "--json"], project, env)).stdout,
@@ -173,21 +195,20 @@ try {
     }
     const help = (await run([...qite, "--help"], project, env)).stdout;
     if (!help.startsWith("qite: ")) throw new Error(`qite --help on ${name} printed ${help}`);
-    console.log(`the installed qite command works on ${name}: ${JSON.stringify(totals)}`);
+    console.log(`${name}: the installed qite command reads ${JSON.stringify(totals)}`);
 
     // PostgreSQL: Bun has Bun.sql; Node needs the npm package postgres beside qite. A schema
     // that does not exist makes the server answer, which shows the client loaded and connected.
     const schema = `qite_npm_test_missing_${crypto.randomUUID().slice(0, 8)}`;
     const pg = [...qite, "stats", "--db", PG_URL, "--schema", schema];
-    if (name === "node") {
+    if (name.startsWith("Node") && !postgresInstalled) {
       await refused(pg, project, env, /needs the npm package "postgres"/);
       // postgres.js has no dependencies: the repository's copy stands for `npm install postgres`.
       await run(["cp", "-rL", `${root}/node_modules/postgres`, "node_modules/postgres"], project);
+      postgresInstalled = true;
     }
     await refused(pg, project, env, new RegExp(`"?${schema}"?\\.goqite.* does not exist`));
-    console.log(
-      `qite reaches PostgreSQL on ${name}${name === "node" ? " with postgres installed" : ""}`,
-    );
+    console.log(`${name}: qite reaches PostgreSQL`);
   }
   console.log("the npm package test passed");
 } finally {
