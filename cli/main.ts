@@ -8,6 +8,7 @@
 
 // deno-lint-ignore-file no-console
 import { HttpError } from "../http/client.ts";
+import { QueueError } from "../src/errors.ts";
 import { oneLine, parseCommand, UsageError } from "./args.ts";
 import { type Command, environment } from "./command.ts";
 import { dead, peek, stats } from "./inspect.ts";
@@ -96,12 +97,32 @@ async function run(command: Command, args: readonly string[]): Promise<number | 
   }
 }
 
+/**
+ * The error's message, with what the operator needs that it leaves out: the innermost cause of
+ * a network failure (Node's fetch says only "fetch failed"), and who creates a missing table.
+ */
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  let message = error.message;
+  if (error instanceof QueueError && error.code === "NETWORK") {
+    let cause: unknown = error.cause;
+    while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
+    if (cause instanceof Error && !message.includes(cause.message)) {
+      message += ` (${cause.message})`;
+    }
+  }
+  if (error instanceof QueueError && error.code === "NOT_SET_UP") {
+    message += "; qite serve creates the table";
+  }
+  return message;
+}
+
 /** Prints the failure as one line; QITE_DEBUG=1 adds the stack. */
 function fail(error: unknown, command?: string): number {
   // A value the queue refuses, here or at the server, is a mistake in the command line too.
   const usage = error instanceof UsageError || error instanceof TypeError ||
     error instanceof RangeError || (error instanceof HttpError && error.status === 400);
-  const message = error instanceof Error ? error.message : String(error);
+  const message = describe(error);
   const topic = error instanceof UsageError ? error.command ?? command : undefined;
   const hint = error instanceof UsageError
     ? ` (see qite ${topic === undefined ? "" : `${topic} `}--help)`
