@@ -195,6 +195,10 @@ try {
     }
     const help = (await run([...qite, "--help"], project, env)).stdout;
     if (!help.startsWith("qite: ")) throw new Error(`qite --help on ${name} printed ${help}`);
+    if (i === 0) {
+      const viaNpx = (await run(["npx", "qite", "stats", "--db", db], project, env)).stdout;
+      if (!/^QUEUE +TOTAL/.test(viaNpx)) throw new Error(`npx qite stats printed ${viaNpx}`);
+    }
     console.log(`${name}: the installed qite command reads ${JSON.stringify(totals)}`);
 
     // PostgreSQL: Bun has Bun.sql; Node needs the npm package postgres beside qite. A schema

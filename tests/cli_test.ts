@@ -117,12 +117,24 @@ test("On a SQLite file, qite sends, counts, peeks and receives, deleting only wi
     await ok(["send", "emails", "-", "--job", "send-email"], { env, stdin: "bob@example.com" });
     await ok(["send", "emails", "line 1\nline 2"], { env });
     await ok(["send", "sms", "--", "-starts with a dash"], { env });
+    const long = "x".repeat(59) + "yz";
+    await ok(["send", "long", long], { env });
+    await ok(["send", "long", "right\u202eto left"], { env });
 
     const all = readTable(await ok(["stats"], { env }));
     assert.deepEqual(all.map((row) => [row.QUEUE, row.TOTAL, row.VISIBLE, row.DELAYED]), [
       ["emails", "6", "5", "1"],
+      ["long", "2", "2", "0"],
       ["sms", "1", "1", "0"],
     ]);
+    // Tables cut bodies to 60 characters, JSON has them whole; a direction change makes hex.
+    const cut = readTable(await ok(["peek", "long"], { env }));
+    assert.deepEqual(cut.map((row) => [row.FORMAT, row.BODY]), [
+      ["text", `${"x".repeat(59)}…`],
+      ["hex", "7269676874e280ae746f206c656674"],
+    ]);
+    const whole = await json(["peek", "long"], { env }) as Array<{ body: string }>;
+    assert.equal(whole[0]!.body, long);
     const sms = await json(["stats", "sms"], { env }) as Record<string, unknown>;
     assert.equal(typeof sms.oldestVisibleAge, "number");
     assert.deepEqual(sms, {
