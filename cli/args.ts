@@ -12,6 +12,10 @@ export class UsageError extends Error {
   /** The command whose `--help` tells more, or `undefined` for the top level. */
   readonly command: string | undefined;
 
+  /**
+   * @param message What is wrong, in a line.
+   * @param command The command whose `--help` tells more.
+   */
   constructor(message: string, command?: string) {
     super(message);
     this.name = "UsageError";
@@ -23,8 +27,6 @@ export class UsageError extends Error {
 export interface Flag {
   readonly type: "string" | "boolean";
   readonly short?: string;
-  /** Whether it may be given more than once. */
-  readonly multiple?: boolean;
 }
 
 /** The values of the flags given, by name. */
