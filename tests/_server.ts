@@ -29,15 +29,18 @@ export interface Started {
 }
 
 /**
- * Starts the standalone server (http/cli.ts) with this runtime and waits for its URL line. On
- * Deno it runs as `deno task serve` does, with `--unstable-no-legacy-abort` unless `legacyAbort`.
+ * Starts the standalone server (http/cli.ts) with this runtime and waits for its URL line: with
+ * flags and no command, or with `serve` first in `args`. On Deno it runs as `deno task serve`
+ * does, with `--unstable-no-legacy-abort` unless `legacyAbort`.
  */
 export async function startServer(args: string[], legacyAbort = false): Promise<Started> {
   const [exe, prefix] = runtimeCommand(CLI);
   const flags = detectRuntime() === "deno"
     ? ["run", "-A", ...(legacyAbort ? [] : ["--unstable-no-legacy-abort"]), CLI]
     : prefix;
-  const child = spawn(exe, [...flags, "--port", "0", ...args], {
+  // `serve` first when it is given: the command, then the flags.
+  const command = args[0] === "serve" ? ["serve"] : [];
+  const child = spawn(exe, [...flags, ...command, "--port", "0", ...args.slice(command.length)], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

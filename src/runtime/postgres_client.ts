@@ -42,8 +42,8 @@ export async function openPostgres(url: string): Promise<OpenedPostgres> {
     postgres = (await import(specifier)).default;
   } catch (error) {
     throw new Error(
-      `serving PostgreSQL needs the npm package "postgres" (postgres.js): install it next to ` +
-        `qite (npm install postgres): ${(error as Error).message}`,
+      `PostgreSQL needs the npm package "postgres" (postgres.js) on this runtime: install it ` +
+        `next to qite (npm install postgres): ${(error as Error).message}`,
     );
   }
   // fetch_types: qite binds arrays as text; and postgres.js 3.4 lets a rejection go unhandled
