@@ -6,6 +6,7 @@
  */
 
 import { spawn } from "node:child_process";
+import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import process from "node:process";
 import { runtimeCommand } from "./_helpers.ts";
@@ -125,4 +126,13 @@ export function readTable(text: string): Record<string, string>[] {
     });
     return row;
   });
+}
+
+/** A port on 127.0.0.1 where nothing listens (it was free a moment ago). */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

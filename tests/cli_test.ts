@@ -7,7 +7,6 @@
 
 import assert from "node:assert/strict";
 import { existsSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { test } from "node:test";
 import { open, Queue, setup } from "../mod.ts";
@@ -15,7 +14,7 @@ import { createJob } from "../jobs/mod.ts";
 import { sleep, tempDir } from "./_helpers.ts";
 import { PG_URL, testClients, TestDatabase } from "./_postgres.ts";
 import { startServer } from "./_server.ts";
-import { json, ok, qite, readTable, type Run } from "./_cli.ts";
+import { closedPort, json, ok, qite, readTable, type Run } from "./_cli.ts";
 
 const COMMANDS = [
   "serve",
@@ -45,15 +44,6 @@ function sqliteFile(): { path: string; done(): void } {
   setup(db);
   db.close();
   return { path, done: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-/** A port on 127.0.0.1 where nothing listens (it was free a moment ago). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 test("qite --help, qite help and every command's --help print their usage and exit 0", async () => {
