@@ -14,6 +14,7 @@
  * import assert from "node:assert/strict";
  *
  * const sql = postgres("postgres://postgres@127.0.0.1:5432/test", { onnotice: () => {} });
+ * await sql.unsafe("drop schema if exists qite_doc_mod cascade"); // left by a run that was cut short
  * await setup(sql, { schema: "qite_doc_mod" });
  * const queue = new PostgresQueue({ sql, schema: "qite_doc_mod", name: "greetings" });
  * try {

@@ -31,6 +31,7 @@ export type ListQueuesOptions = SetupOptions;
  * import assert from "node:assert/strict";
  *
  * const sql = postgres("postgres://postgres@127.0.0.1:5432/test", { onnotice: () => {} });
+ * await sql.unsafe("drop schema if exists qite_doc_list cascade"); // left by a run that was cut short
  * try {
  *   await setup(sql, { schema: "qite_doc_list" });
  *   await new PostgresQueue({ sql, schema: "qite_doc_list", name: "emails" }).send({ body: "x" });

@@ -223,6 +223,7 @@ function checkIntegerPriority(action: string, message: Outgoing): Outgoing {
  * import assert from "node:assert/strict";
  *
  * const sql = postgres("postgres://postgres@127.0.0.1:5432/test", { onnotice: () => {} });
+ * await sql.unsafe("drop schema if exists qite_doc_queue cascade"); // left by a run that was cut short
  * await setup(sql, { schema: "qite_doc_queue" });
  * const queue = new PostgresQueue({ sql, schema: "qite_doc_queue", name: "emails" });
  * try {
@@ -422,6 +423,7 @@ export class PostgresQueue implements QueueLike {
    * import assert from "node:assert/strict";
    *
    * const sql = postgres("postgres://postgres@127.0.0.1:5432/test", { onnotice: () => {} });
+   * await sql.unsafe("drop schema if exists qite_doc_wait cascade"); // left by a run that was cut short
    * await setup(sql, { schema: "qite_doc_wait" });
    * const queue = new PostgresQueue({ sql, schema: "qite_doc_wait", name: "tasks" });
    * try {
@@ -726,6 +728,7 @@ export class PostgresQueue implements QueueLike {
    * import assert from "node:assert/strict";
    *
    * const sql = postgres("postgres://postgres@127.0.0.1:5432/test", { onnotice: () => {} });
+   * await sql.unsafe("drop schema if exists qite_doc_tx cascade"); // left by a run that was cut short
    * await setup(sql, { schema: "qite_doc_tx" });
    * await sql.unsafe("create table qite_doc_tx.orders (id int primary key)");
    * const queue = new PostgresQueue({ sql, schema: "qite_doc_tx", name: "emails" });

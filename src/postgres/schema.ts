@@ -161,6 +161,7 @@ export function checkSchema(action: string, schema: unknown): asserts schema is 
  * import assert from "node:assert/strict";
  *
  * const sql = postgres("postgres://postgres@127.0.0.1:5432/test", { onnotice: () => {} });
+ * await sql.unsafe("drop schema if exists qite_doc_setup cascade"); // left by a run that was cut short
  * try {
  *   await setup(sql, { schema: "qite_doc_setup" });
  *   await setup(sql, { schema: "qite_doc_setup" });
