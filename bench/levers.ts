@@ -1,9 +1,12 @@
 /**
  * What bounds the single-message, batch and job-runner workloads: each run again with one thing
  * changed, by turns with the unchanged one (see `_trial.ts`), on a WAL file. `single-old-path`
- * is the Queue as it was before it handled locks without blocking (see `_old_path.ts`). These are experiments, not qite's behaviour:
- * dropping goqite's trigger or qite's indexes breaks guarantees, goqite's random ids are what
- * qite moved away from, and a larger prefetch would be a design change. Runs unchanged on Deno, Bun and Node:
+ * is the Queue as it was before it handled locks without blocking (see `_old_path.ts`);
+ * `goqite-raw` in the `single` group is goqite's own statements on goqite's schema alone, the
+ * limit the bench compares `single` with; the index levers show what each index costs a write
+ * and what qite's two protect (`lapsed`). These are experiments, not qite's behaviour: dropping
+ * goqite's trigger or index or qite's indexes breaks guarantees or Go programs, goqite's random
+ * ids are what qite moved away from. Runs unchanged on Deno, Bun and Node:
  *
  * ```sh
  * deno run -A bench/levers.ts [--runs N] [--storage wal-normal] [--smoke] [--only single,…]
@@ -32,6 +35,8 @@ const KNOWN: readonly Workload[] = [...WORKLOADS, oldPath];
 /** A workload with one thing changed. */
 interface Lever {
   readonly workload: string;
+  /** The levers measured by turns with each other, compared with the group's `none`. */
+  readonly group?: string;
   readonly change: string;
   readonly tweak?: (store: Store) => void;
   readonly prefetch?: number;
@@ -40,6 +45,27 @@ interface Lever {
 const LEVERS: readonly Lever[] = [
   { workload: "single", change: "none" },
   { workload: "single-old-path", change: "the old path: blocking statements, no lock handling" },
+  {
+    workload: "goqite-raw",
+    group: "single",
+    change: "goqite's own statements raw, goqite's schema alone (the bench's goqite-raw)",
+  },
+  {
+    workload: "single",
+    change: "without qite's two indexes (goqite's index only)",
+    tweak: (store): void => store.db.exec("drop index qite_ready_idx; drop index qite_waiting_idx"),
+  },
+  {
+    workload: "single",
+    change: "without goqite's index (qite's two only)",
+    tweak: (store): void => store.db.exec("drop index goqite_queue_priority_created_idx"),
+  },
+  { workload: "lapsed", change: "none" },
+  {
+    workload: "lapsed",
+    change: "without qite's two indexes (goqite's index only)",
+    tweak: (store): void => store.db.exec("drop index qite_ready_idx; drop index qite_waiting_idx"),
+  },
   { workload: "batch-raw", change: "none" },
   {
     workload: "batch-raw",
@@ -80,17 +106,19 @@ const smoke = values.smoke === true;
 const runs = values.runs === undefined ? (smoke ? 1 : 5) : Number(values.runs);
 const storage = values.storage as StorageName;
 
-const chosen = LEVERS.filter((lever) =>
-  only === undefined || only.includes(lever.workload) ||
-  only.includes(lever.workload.replace(/-old-path$/, ""))
-);
+/** The group of a lever: its own, else its workload's (the old path's is `single`'s). */
+function groupOf(lever: Lever): string {
+  return lever.group ?? lever.workload.replace(/-old-path$/, "");
+}
+
+const chosen = LEVERS.filter((lever) => only === undefined || only.includes(groupOf(lever)));
 const samples = new Map<Lever, Sample[]>(chosen.map((lever) => [lever, []]));
-const groups = [...new Set(chosen.map((lever) => lever.workload.replace(/-old-path$/, "")))].map(
-  (id) => chosen.filter((lever) => lever.workload.replace(/-old-path$/, "") === id),
+const groups = [...new Set(chosen.map(groupOf))].map(
+  (id) => chosen.filter((lever) => groupOf(lever) === id),
 );
 for (let run = 1; run <= runs; run++) {
   for (const group of groups) {
-    console.error(`run ${run}/${runs} ${group[0]!.workload}`);
+    console.error(`run ${run}/${runs} ${groupOf(group[0]!)}`);
     const measured = await measure(group.map((lever) => ({
       workload: KNOWN.find((candidate) => candidate.id === lever.workload)!,
       context: {
@@ -112,7 +140,7 @@ console.log(table(
   chosen.map((lever) => {
     const mine = samples.get(lever)!;
     const none = [...samples].find(([other]) =>
-      other.workload === lever.workload.replace(/-old-path$/, "") && other.change === "none"
+      groupOf(other) === groupOf(lever) && other.change === "none"
     )![1];
     return [
       lever.workload,
