@@ -2,6 +2,10 @@
  * A second process for the PostgreSQL tests, whose clock may be off. Usage:
  *   _pg_child.ts <driver> <schema> <skew ms> send <body> <delay ms>    prints the id
  *   _pg_child.ts <driver> <schema> <skew ms> receive <timeout ms>      prints the id, or -
+ *   _pg_child.ts <driver> <schema> <skew ms> sends <named|path>
+ *     for each line read (a number of ms), waits that long, then sends a message whose body is
+ *     the time of the send (`Date.now()`), and prints `sent`; ends with its input. The queue
+ *     names the schema (`named`) or finds the table on the connection's search_path (`path`).
  *
  * With a skew, `Date.now()` and `new Date()` are off by that many milliseconds for the whole
  * process, as on a machine whose clock is wrong.
@@ -11,6 +15,8 @@
 
 import { PostgresQueue } from "../postgres/mod.ts";
 import type { PostgresDriverName } from "../postgres/mod.ts";
+import { stdin } from "node:process";
+import { createInterface } from "node:readline";
 import { openClient } from "./_postgres.ts";
 
 const [driver, schema, skew, command, ...args] = (globalThis as unknown as {
@@ -32,7 +38,11 @@ if (offset !== 0) {
   globalThis.Date = SkewedDate as DateConstructor;
 }
 
-const client = openClient(driver as PostgresDriverName, { max: 1 });
+const onPath = command === "sends" && args[0] === "path";
+const client = openClient(driver as PostgresDriverName, {
+  max: 1,
+  ...(onPath ? { connection: { search_path: `"${schema}"` } } : {}),
+});
 const out = (globalThis as unknown as { process: { stdout: { write(s: string): void } } }).process
   .stdout;
 try {
@@ -47,6 +57,18 @@ try {
       timeout: Number(args[0]),
     });
     out.write(((await queue.receive())?.id ?? "-") + "\n");
+  } else if (command === "sends") {
+    const queue = new PostgresQueue({
+      sql: client.sql,
+      name: "q",
+      ...(onPath ? {} : { schema: schema! }),
+    });
+    for await (const line of createInterface({ input: stdin })) {
+      await new Promise((resolve) => setTimeout(resolve, Number(line)));
+      await queue.send({ body: String(Date.now()) });
+      out.write("sent\n");
+    }
+    await queue.close();
   } else {
     throw new Error(`unknown command ${command}`);
   }

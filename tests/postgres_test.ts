@@ -24,7 +24,7 @@ import { retried } from "../src/postgres/_errors.ts";
 import { FakeClock, runtimeCommand, sleep, text } from "./_helpers.ts";
 import { openClient, testClients, TestDatabase, uniqueSchema } from "./_postgres.ts";
 import { wrapClient } from "../src/postgres/_client.ts";
-import { channelOf, wakeOf } from "../src/postgres/_wake.ts";
+import { wakeOf } from "../src/postgres/_wake.ts";
 
 /** goqite's PostgreSQL schema, as goqite's own migration writes it. */
 const GOQITE_ORIGINAL = `create extension if not exists pgcrypto;
@@ -719,7 +719,7 @@ eachClient("A send on another client wakes a waiter through NOTIFY, not by polli
   const median = await wakeLatency(waiter, sender);
   // Without notifications, only the heartbeat (every second) would wake it: a median near 500 ms.
   assert.ok(median < 150, `median wake-up ${median.toFixed(1)} ms`);
-  const wake = wakeOf(wrapClient(waiter.sql, "test"), channelOf(db.schema));
+  const wake = wakeOf(wrapClient(waiter.sql, "test"), db.schema);
   assert.equal(wake.listening, true);
 });
 
@@ -749,7 +749,7 @@ eachClient("receiveAndWait() on an abort leaves no waiter and no timer behind", 
   { db, queue },
 ) => {
   const q = queue();
-  const wake = wakeOf(wrapClient(q.sql, "test"), channelOf(db.schema));
+  const wake = wakeOf(wrapClient(q.sql, "test"), db.schema);
   const reason = new Error("stop");
   const controller = new AbortController();
   const waiting = q.receiveAndWait({ signal: controller.signal, interval: 20 });

@@ -182,7 +182,7 @@ export class PgOps {
         body,
         delay,
         Number(priority),
-        this.wake.channel,
+        await this.wake.channel(runner),
         payload,
       ]);
     } else {
@@ -213,7 +213,7 @@ export class PgOps {
       numberArray(messages.map(([body]) => body.length)),
       numberArray(messages.map(([, delay]) => delay)),
       numberArray(messages.map(([, , priority]) => Number(priority))),
-      this.wake.channel,
+      await this.wake.channel(runner),
       payload,
     ]);
   }
@@ -401,7 +401,7 @@ export class PgOps {
     }
     const notify = delay === 0;
     const params: PgValue[] = [this.#now(), this.settings.name, delay, ...arrays];
-    if (notify) params.push(this.wake.channel, origin);
+    if (notify) params.push(await this.wake.channel(runner), origin);
     const rows = await runner.query(this.sql.release(notify), params);
     const results = applied(rows, receipts.length);
     if (notify && origin === this.wake.origin) {
@@ -453,7 +453,12 @@ export class PgOps {
     origin: string,
   ): Promise<number> {
     if (ids !== undefined && ids.length === 0) return 0;
-    const params: PgValue[] = [this.#now(), this.settings.name, this.wake.channel, origin];
+    const params: PgValue[] = [
+      this.#now(),
+      this.settings.name,
+      await this.wake.channel(runner),
+      origin,
+    ];
     const rows = ids === undefined
       ? await runner.query(this.sql.redriveAll, params)
       : await runner.query(this.sql.redriveSome, [...params, textArray(ids)]);

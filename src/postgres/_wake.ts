@@ -2,6 +2,13 @@
  * Wake-ups for the PostgreSQL engine: one {@linkcode WaitRoom} per client (pool) and table per
  * process, fed by sends in this process and by LISTEN on one channel for the commits of others.
  *
+ * The channel belongs to the table: `qite.{schema}` for the schema it is in, however a queue
+ * finds it. A queue that names no schema learns the schema from the server (where `goqite` is on
+ * its connection's `search_path`, else where `setup` would create it) before its first
+ * notification or subscription, and keeps it once the table is found; so queues that name the
+ * schema and queues that find the table on the search path wake each other, and tables in
+ * different schemas do not share a channel.
+ *
  * Every send (and every release or redrive that makes messages visible) runs `pg_notify` in its
  * own statement, so the notification leaves with the commit, and a rolled-back send wakes no
  * one. Its payload is `origin count queue`: the room that sent it (so a room ignores its own
@@ -21,7 +28,7 @@
  */
 
 import { WaitRoom } from "../_waiting.ts";
-import type { PgDriver, PgSubscription } from "./_client.ts";
+import type { PgDriver, PgRunner, PgSubscription } from "./_client.ts";
 
 /** How often a heartbeat goes out while consumers wait, in ms. */
 export const HEARTBEAT_MS = 1000;
@@ -38,6 +45,18 @@ const RESUBSCRIBE_AFTER = 3;
 /** The origin of sends made inside a caller's transaction: their echo is always heard. */
 export const FOREIGN_ORIGIN = "-";
 
+/**
+ * The schema of the `goqite` table on the search path, if there is one, and the schema an
+ * unqualified `create table` would use (`null` when no schema of the search path exists).
+ */
+const SCHEMA_OF_TABLE = `select (select n.nspname::text from pg_class c
+    join pg_namespace n on n.oid = c.relnamespace
+    where c.oid = to_regclass('goqite')) as found,
+  current_schema()::text as current`;
+
+/** The channel used while no schema of the search path exists: nothing can be sent then. */
+const NO_SCHEMA_CHANNEL = "qite";
+
 function randomOrigin(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(8));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
@@ -48,10 +67,17 @@ export class PgWake {
   readonly room: WaitRoom;
   /** This room's origin in payloads. */
   readonly origin: string = randomOrigin();
-  readonly channel: string;
   readonly #driver: PgDriver;
+  /** The channel, once known for good: at once for a named schema, else once the table is found. */
+  #channel: string | undefined;
+  /** The pool's lookup of the channel under way. */
+  #resolving: Promise<string> | undefined;
   #queues = 0;
   #subscription: Promise<PgSubscription | undefined> | undefined;
+  /** The channel of the subscription. */
+  #subscribed: string | undefined;
+  /** Counts subscriptions begun and ended, so that one ended before it began listens not. */
+  #generation = 0;
   /** Whether notifications are known to arrive. */
   #up = false;
   /** Heartbeats lost in a row. */
@@ -64,10 +90,40 @@ export class PgWake {
   /** The heartbeat not yet back, or 0. */
   #awaiting = 0;
 
-  constructor(driver: PgDriver, channel: string) {
+  /**
+   * @param driver The client.
+   * @param schema The schema the queues name, or `undefined` for the search path.
+   */
+  constructor(driver: PgDriver, schema: string | undefined) {
     this.#driver = driver;
-    this.channel = channel;
+    if (schema !== undefined) this.#channel = channelOf(schema);
     this.room = new WaitRoom((busy) => busy ? this.#start() : this.#stop());
+  }
+
+  /**
+   * The table's channel: at once when it is known, else looked up on `runner` (which may be a
+   * caller's transaction: a pool with one connection that the transaction holds could not run
+   * it). An answer found while the table does not exist yet is not kept.
+   */
+  channel(runner: PgRunner): string | Promise<string> {
+    if (this.#channel !== undefined) return this.#channel;
+    if (runner !== this.#driver) return this.#lookUp(runner);
+    this.#resolving ??= this.#lookUp(runner).finally(() => this.#resolving = undefined);
+    return this.#resolving;
+  }
+
+  async #lookUp(runner: PgRunner): Promise<string> {
+    const [row] = await runner.query(SCHEMA_OF_TABLE, []);
+    if (this.#channel !== undefined) return this.#channel;
+    let channel: string;
+    if (typeof row?.found === "string") channel = this.#channel = channelOf(row.found);
+    else channel = typeof row?.current === "string" ? channelOf(row.current) : NO_SCHEMA_CHANNEL;
+    if (this.#subscribed !== undefined && this.#subscribed !== channel) {
+      // Subscribed where the table was not (it has been created elsewhere since): move.
+      this.#unsubscribe();
+      if (this.#busy) this.#subscribe();
+    }
+    return channel;
   }
 
   /** A queue starts using this room. */
@@ -112,25 +168,41 @@ export class PgWake {
   }
 
   #subscribe(): void {
-    if (this.#subscription !== undefined || this.#driver.listen === undefined) return;
-    this.#subscription = this.#driver.listen(
-      this.channel,
+    if (this.#driver.listen === undefined) return;
+    if (this.#subscription !== undefined) {
+      // Subscribed where `setup` would create the table: if it has been created elsewhere, move.
+      if (this.#channel === undefined && this.#subscribed !== undefined) {
+        (async () => await this.channel(this.#driver))().catch(() => undefined);
+      }
+      return;
+    }
+    const generation = ++this.#generation;
+    this.#subscription = this.#listen(generation).catch(() => {
+      // Not listening: the heartbeat finds out, and waiters are polled meanwhile.
+      if (this.#generation === generation) this.#subscription = this.#subscribed = undefined;
+      return undefined;
+    });
+  }
+
+  async #listen(generation: number): Promise<PgSubscription | undefined> {
+    const channel = await this.channel(this.#driver);
+    if (this.#generation !== generation) return undefined; // unsubscribed meanwhile
+    this.#subscribed = channel;
+    return await this.#driver.listen!(
+      channel,
       (payload) => this.#onPayload(payload),
       () => {
         // (Re)subscribed: what was sent while the subscription was down has been missed.
         this.#markUp();
         this.room.notifyAll();
       },
-    ).catch(() => {
-      // Not listening: the heartbeat finds out, and waiters are polled meanwhile.
-      this.#subscription = undefined;
-      return undefined;
-    });
+    );
   }
 
   #unsubscribe(): void {
     const subscription = this.#subscription;
-    this.#subscription = undefined;
+    this.#generation++;
+    this.#subscription = this.#subscribed = undefined;
     void subscription?.then((s) => s?.unlisten());
   }
 
@@ -180,10 +252,13 @@ export class PgWake {
     if (this.#driver.listen === undefined) return;
     this.#subscribe();
     const ping = this.#awaiting = ++this.#ping;
-    this.#driver.query("select pg_notify($1::text, $2::text) is null as sent", [
-      this.channel,
-      `ping ${this.origin} ${ping}`,
-    ]).catch(() => undefined);
+    // While the table is not found, this looks it up again, and moves the subscription if need be.
+    (async () => {
+      await this.#driver.query("select pg_notify($1::text, $2::text) is null as sent", [
+        await this.channel(this.#driver),
+        `ping ${this.origin} ${ping}`,
+      ]);
+    })().catch(() => undefined);
     if (this.#pingCheck !== undefined) clearTimeout(this.#pingCheck);
     this.#pingCheck = setTimeout(() => {
       this.#pingCheck = undefined;
@@ -213,31 +288,32 @@ export class PgWake {
   }
 }
 
-const byClient = new WeakMap<object, Map<string, PgWake>>();
+const byClient = new WeakMap<object, Map<string | undefined, PgWake>>();
 
 /**
- * The wake-up of a client and channel in this process: shared by every queue on the same client
- * and table, so that a send on one wakes waiters on another.
+ * The wake-up of a client and schema in this process: shared by every queue on the same client
+ * that names the same schema (or none), so that a send on one wakes waiters on another at once.
+ * (Queues on one client that reach one table both ways have two wake-ups on one channel: they
+ * wake each other through the server.)
  *
  * @param driver The client.
- * @param channel The table's notification channel.
+ * @param schema The schema the queue names, or `undefined` for the search path.
  */
-export function wakeOf(driver: PgDriver, channel: string): PgWake {
+export function wakeOf(driver: PgDriver, schema: string | undefined): PgWake {
   let wakes = byClient.get(driver.native);
   if (wakes === undefined) byClient.set(driver.native, wakes = new Map());
-  let wake = wakes.get(channel);
-  if (wake === undefined) wakes.set(channel, wake = new PgWake(driver, channel));
+  let wake = wakes.get(schema);
+  if (wake === undefined) wakes.set(schema, wake = new PgWake(driver, schema));
   return wake;
 }
 
 /**
- * The notification channel of a table: `qite` on the search path, `qite.{schema}` otherwise
- * (shortened with a hash past PostgreSQL's 63 bytes).
+ * The notification channel of the `goqite` table in `schema`: `qite.{schema}`, shortened with a
+ * hash past PostgreSQL's 63 bytes.
  *
- * @param schema The schema, if one is named.
+ * @param schema The table's schema.
  */
-export function channelOf(schema: string | undefined): string {
-  if (schema === undefined) return "qite";
+export function channelOf(schema: string): string {
   const channel = `qite.${schema}`;
   if (new TextEncoder().encode(channel).length <= 63) return channel;
   let hash = 0x811c9dc5;

@@ -49,7 +49,7 @@ import {
 import { classify, mayBeEnded, retried, toQueueError } from "./_errors.ts";
 import { PgOps } from "./_ops.ts";
 import { tableName } from "./_sql.ts";
-import { channelOf, FOREIGN_ORIGIN, type PgWake, wakeOf } from "./_wake.ts";
+import { FOREIGN_ORIGIN, type PgWake, wakeOf } from "./_wake.ts";
 import { checkSchema } from "./schema.ts";
 
 /** Options for {@linkcode PostgresQueue}. */
@@ -294,7 +294,7 @@ export class PostgresQueue implements QueueLike {
     this.#driver = wrapClient(sql, action);
     this.#schema = schema;
     this.#retryTimeout = retryTimeout;
-    this.#wake = wakeOf(this.#driver, channelOf(schema));
+    this.#wake = wakeOf(this.#driver, schema);
     this.#wake.acquire();
     this.#ops = new PgOps({
       name,
