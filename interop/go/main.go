@@ -50,8 +50,10 @@ var (
 	out   = json.NewEncoder(os.Stdout)
 )
 
-// emit writes one JSON line; goroutines share standard output.
+// emit writes one JSON line, stamped with the time in Unix milliseconds; goroutines share
+// standard output.
 func emit(v map[string]any) {
+	v["t"] = time.Now().UnixMilli()
 	outMu.Lock()
 	defer outMu.Unlock()
 	if err := out.Encode(v); err != nil {
