@@ -157,6 +157,7 @@ function startGo(args: string[]): GoProcess {
       else reject(new Error(`goqite ${args.join(" ")} exited with ${code}: ${stderr.trim()}`));
     });
   });
+  done.catch(() => {}); // reported by stop()
   return {
     lines,
     stop: () => {
@@ -299,6 +300,8 @@ class Report {
   }
 }
 
+/** How long handling one message or job takes, on both sides, in scenarios 3 and 4. */
+const WORK_MS = 2;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64");
 const fromB64 = (text: string | undefined): Uint8Array => Buffer.from(text ?? "", "base64");
@@ -373,6 +376,7 @@ async function qiteConsume(
       throw error;
     }
     seen(message);
+    await sleep(WORK_MS);
     await queue.delete(message);
   }
 }
@@ -508,12 +512,21 @@ async function qiteToGoqite(engine: Engine, report: Report): Promise<void> {
 async function concurrent(engine: Engine, report: Report, perProducer: number): Promise<void> {
   const name = "s3-concurrent";
   report.messages = 2 * perProducer;
-  const goConsumer = startGo(["-mode", "consume", "-workers", "2", ...engine.goArgs(name)]);
+  const goConsumer = startGo([
+    "-mode",
+    "consume",
+    "-workers",
+    "2",
+    "-work",
+    `${WORK_MS}ms`,
+    ...engine.goArgs(name),
+  ]);
   const qiteQueues = [engine.queue(name), engine.queue(name)];
   const stop = new AbortController();
   const qiteSeen: string[] = [];
   const consumers = qiteQueues.map((queue) =>
     qiteConsume(queue, stop.signal, (m) => qiteSeen.push(new TextDecoder().decode(m.body)))
+      .catch((error) => report.violations.push(`qite consumer: ${error.message}`))
   );
   const producer = engine.queue(name);
   const expected: string[] = [];
@@ -541,10 +554,11 @@ async function concurrent(engine: Engine, report: Report, perProducer: number): 
     async () => handled() >= expected.length && (await engine.rows(name)) === 0,
     60_000,
     "every message handled and deleted",
-  );
+  ).catch((error) => report.violations.push(error.message));
   await sleep(200); // anything handed out twice would show now
   stop.abort();
-  await Promise.all([goConsumer.stop(), ...consumers]);
+  await Promise.all([goConsumer.stop(), ...consumers])
+    .catch((error) => report.violations.push(error.message));
   const goSeen = goConsumer.lines.filter((line) => line.ev === "received")
     .map((line) => new TextDecoder().decode(fromB64(line.body)));
   checkTally(report, expected, [...goSeen, ...qiteSeen], "messages");
@@ -569,18 +583,22 @@ async function jobs(engine: Engine, report: Report, perCreator: number): Promise
     "run-jobs",
     "-names",
     names.join(","),
+    "-work",
+    `${WORK_MS}ms`,
     ...engine.goArgs(name),
   ]);
   const queue = engine.queue(name);
   const runner = new Runner({ queue, pollInterval: 20 });
   const qiteRan: string[] = [];
   for (const job of names) {
-    runner.register(job, (body) => {
+    runner.register(job, async (body) => {
       qiteRan.push(`${job}:${new TextDecoder().decode(body)}`);
+      await sleep(WORK_MS);
     });
   }
   const stop = new AbortController();
-  const running = runner.start({ signal: stop.signal });
+  const running = runner.start({ signal: stop.signal })
+    .catch((error) => report.violations.push(`qite runner: ${error.message}`));
   const expected: string[] = [];
   const creating = (async () => {
     for (let i = 0; i < perCreator; i++) {
@@ -610,10 +628,11 @@ async function jobs(engine: Engine, report: Report, perCreator: number): Promise
       qiteRan.length + goRan().length >= expected.length && (await engine.rows(name)) === 0,
     60_000,
     "every job run and deleted",
-  );
+  ).catch((error) => report.violations.push(error.message));
   await sleep(200);
   stop.abort();
-  await Promise.all([goRunner.stop(), running]);
+  await Promise.all([goRunner.stop(), running])
+    .catch((error) => report.violations.push(error.message));
   const goSeen = goRan().map((line) =>
     `${line.name}:${new TextDecoder().decode(fromB64(line.body))}`
   );
@@ -805,7 +824,10 @@ async function main(): Promise<void> {
         }
         const row = { engine: kind, scenario, report, ms: performance.now() - started };
         rows.push(row);
-        console.error(`${kind} · ${scenario}: ${report.violations.length === 0 ? "ok" : "FAIL"}`);
+        console.error(
+          `${kind} · ${scenario}: ${report.violations.length === 0 ? "ok" : "FAIL"} ` +
+            [...report.violations, ...report.notes].join("; "),
+        );
       }
     } finally {
       await engine.close();
@@ -819,13 +841,13 @@ async function main(): Promise<void> {
 
 function printTable(rows: Row[]): void {
   console.log("");
-  console.log("| engine | scenario | messages | result | details |");
-  console.log("| --- | --- | ---: | --- | --- |");
-  for (const { engine, scenario, report } of rows) {
+  console.log("| engine | scenario | messages | seconds | result | details |");
+  console.log("| --- | --- | ---: | ---: | --- | --- |");
+  for (const { engine, scenario, report, ms } of rows) {
     const result = report.violations.length === 0 ? "ok" : "FAIL";
     const details = [...report.violations, ...(report.violations.length ? [] : report.notes)];
     console.log(
-      `| ${engine} | ${scenario} | ${report.messages} | ${result} | ${
+      `| ${engine} | ${scenario} | ${report.messages} | ${(ms / 1000).toFixed(1)} | ${result} | ${
         details.join("; ").replaceAll("|", "\\|")
       } |`,
     );

@@ -40,9 +40,9 @@ import (
 
 type options struct {
 	mode, engine, dsn, queue, file, in, prefix, names, id string
-	timeout, delay, idle, poll, extend                  time.Duration
-	maxReceive, count, workers, limit                   int
-	del                                                 bool
+	timeout, delay, idle, poll, extend, work              time.Duration
+	maxReceive, count, workers, limit                     int
+	del                                                   bool
 }
 
 var (
@@ -85,6 +85,7 @@ func main() {
 	flag.IntVar(&o.limit, "limit", 0, "run-jobs: the runner's limit (0: goqite's default)")
 	flag.DurationVar(&o.poll, "poll", 10*time.Millisecond, "consume, run-jobs: poll interval")
 	flag.DurationVar(&o.extend, "extend", 0, "run-jobs: the runner's extend (0: goqite's default)")
+	flag.DurationVar(&o.work, "work", 0, "consume, run-jobs: how long handling one message takes")
 	flag.StringVar(&o.id, "id", "", "extend: message id")
 	flag.DurationVar(&o.delay, "delay", 0, "extend: by how much")
 	flag.Parse()
@@ -252,6 +253,7 @@ func consume(ctx context.Context, q *goqite.Queue, o options) {
 					continue
 				}
 				emit(map[string]any{"ev": "received", "id": m.ID, "body": m.Body})
+				time.Sleep(o.work)
 				for {
 					err := q.Delete(context.WithoutCancel(ctx), m.ID)
 					if err == nil {
@@ -283,6 +285,7 @@ func runJobs(ctx context.Context, q *goqite.Queue, o options) {
 		name := name
 		r.Register(name, func(_ context.Context, body []byte) error {
 			emit(map[string]any{"ev": "ran", "name": name, "body": body})
+			time.Sleep(o.work)
 			return nil
 		})
 	}
