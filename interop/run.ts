@@ -125,6 +125,7 @@ interface GoLine {
   body?: string;
   name?: string;
   error?: string;
+  op?: string;
   go?: string;
 }
 
@@ -135,6 +136,8 @@ interface GoProcess {
 }
 
 let binary = "";
+/** The Go processes started during the current scenario. */
+let launched: GoProcess[] = [];
 
 function startGo(args: string[]): GoProcess {
   const child: ChildProcessWithoutNullStreams = spawn(binary, args, { stdio: "pipe" });
@@ -158,20 +161,22 @@ function startGo(args: string[]): GoProcess {
     });
   });
   done.catch(() => {}); // reported by stop()
-  return {
+  const process: GoProcess = {
     lines,
     stop: () => {
       child.stdin.end();
       return done;
     },
   };
+  launched.push(process);
+  return process;
 }
 
-/** Runs the Go program to its end and returns its lines. */
+/** Runs the Go program to its end and returns its lines, less its retries (counted apart). */
 async function runGo(args: string[]): Promise<GoLine[]> {
   const child = startGo(args);
   await child.stop();
-  return child.lines;
+  return child.lines.filter((line) => line.ev !== "retry");
 }
 
 // ---------------------------------------------------------------- engines
@@ -293,6 +298,8 @@ async function postgresEngine(goqite: string): Promise<Engine> {
 class Report {
   readonly violations: string[] = [];
   readonly notes: string[] = [];
+  /** Run after the scenario, whether it finished or threw. */
+  readonly cleanup: (() => Promise<unknown>)[] = [];
   messages = 0;
 
   check(ok: boolean, violation: string): void {
@@ -300,8 +307,9 @@ class Report {
   }
 }
 
-/** How long handling one message or job takes, on both sides, in scenarios 3 and 4. */
+/** How long handling one message takes on both sides in scenario 3, and one job in scenario 4. */
 const WORK_MS = 2;
+const JOB_MS = 10;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64");
 const fromB64 = (text: string | undefined): Uint8Array => Buffer.from(text ?? "", "base64");
@@ -528,6 +536,10 @@ async function concurrent(engine: Engine, report: Report, perProducer: number): 
     qiteConsume(queue, stop.signal, (m) => qiteSeen.push(new TextDecoder().decode(m.body)))
       .catch((error) => report.violations.push(`qite consumer: ${error.message}`))
   );
+  report.cleanup.push(() => {
+    stop.abort();
+    return Promise.all(consumers);
+  });
   const producer = engine.queue(name);
   const expected: string[] = [];
   const qiteProducing = (async () => {
@@ -562,14 +574,8 @@ async function concurrent(engine: Engine, report: Report, perProducer: number): 
   const goSeen = goConsumer.lines.filter((line) => line.ev === "received")
     .map((line) => new TextDecoder().decode(fromB64(line.body)));
   checkTally(report, expected, [...goSeen, ...qiteSeen], "messages");
-  const errors = goConsumer.lines.filter((line) => line.ev === "error");
+  report.check(goSeen.length > 0 && qiteSeen.length > 0, "one side handled no message");
   report.notes.unshift(`goqite handled ${goSeen.length}, qite ${qiteSeen.length}`);
-  if (errors.length > 0) {
-    const kinds = [
-      ...new Set(errors.map((line) => (line.error ?? "").replace(/m_[0-9a-f]+/g, "m_…"))),
-    ];
-    report.notes.push(`${errors.length} goqite errors, retried (${kinds.slice(0, 2).join("; ")})`);
-  }
   for (const queue of [...qiteQueues, producer]) await queue.close();
 }
 
@@ -584,7 +590,7 @@ async function jobs(engine: Engine, report: Report, perCreator: number): Promise
     "-names",
     names.join(","),
     "-work",
-    `${WORK_MS}ms`,
+    `${JOB_MS}ms`,
     ...engine.goArgs(name),
   ]);
   const queue = engine.queue(name);
@@ -593,12 +599,16 @@ async function jobs(engine: Engine, report: Report, perCreator: number): Promise
   for (const job of names) {
     runner.register(job, async (body) => {
       qiteRan.push(`${job}:${new TextDecoder().decode(body)}`);
-      await sleep(WORK_MS);
+      await sleep(JOB_MS);
     });
   }
   const stop = new AbortController();
   const running = runner.start({ signal: stop.signal })
     .catch((error) => report.violations.push(`qite runner: ${error.message}`));
+  report.cleanup.push(() => {
+    stop.abort();
+    return running;
+  });
   const expected: string[] = [];
   const creating = (async () => {
     for (let i = 0; i < perCreator; i++) {
@@ -637,9 +647,8 @@ async function jobs(engine: Engine, report: Report, perCreator: number): Promise
     `${line.name}:${new TextDecoder().decode(fromB64(line.body))}`
   );
   checkTally(report, expected, [...goSeen, ...qiteRan], "jobs");
+  report.check(goSeen.length > 0 && qiteRan.length > 0, "one runner ran no job");
   report.notes.unshift(`goqite's runner ran ${goSeen.length}, qite's ${qiteRan.length}`);
-  const errors = goRunner.lines.filter((line) => line.ev === "error");
-  if (errors.length > 0) report.notes.push(`${errors.length} goqite runner errors`);
   await queue.close();
 }
 
@@ -653,7 +662,8 @@ async function extend(engine: Engine, report: Report): Promise<void> {
   // goqite receives (a 1 s lease), extends by 3 s; qite must not get it before then.
   const id = await queue.send({ body: "extended by goqite" });
   await runGo(["-mode", "receive", "-count", "1", ...engine.goArgs(name, settings)]);
-  const [extended] = await runGo([
+  const before = Date.now(); // goqite's new timeout is at least 3 s after this
+  await runGo([
     "-mode",
     "extend",
     "-id",
@@ -662,10 +672,10 @@ async function extend(engine: Engine, report: Report): Promise<void> {
     "3s",
     ...engine.goArgs(name, settings),
   ]);
-  await sleep(1500 - (Date.now() - extended!.t));
+  await sleep(1500 - (Date.now() - before));
   report.check((await queue.receive()) === undefined, "qite received a message goqite extended");
   const again = await queue.receiveAndWait({ signal: AbortSignal.timeout(5000), interval: 20 });
-  const heldFor = Date.now() - extended!.t;
+  const heldFor = Date.now() - before;
   report.check(again.id === id, "qite received another message");
   report.check(heldFor >= 2999, `goqite's extension held ${heldFor} ms, not 3000`);
   await queue.delete(again);
@@ -675,8 +685,8 @@ async function extend(engine: Engine, report: Report): Promise<void> {
   const id2 = await queue.send({ body: "extended by qite" });
   const message = await queue.receive();
   report.check(message?.id === id2, "qite did not receive its message");
+  const extendedAt = Date.now(); // qite's new timeout is at least 3 s after this
   await queue.extend(message!, 3000);
-  const extendedAt = Date.now();
   const early = await runGo([
     "-mode",
     "receive",
@@ -817,11 +827,15 @@ async function main(): Promise<void> {
       for (const [scenario, run] of scenarios) {
         const report = new Report();
         const started = performance.now();
+        launched = [];
         try {
           await run(engine, report);
         } catch (error) {
           report.violations.push(`error: ${(error as Error).message}`);
         }
+        for (const fn of report.cleanup) await fn();
+        for (const child of launched) await child.stop().catch(() => {});
+        noteGoqiteTrouble(report, launched);
         const row = { engine: kind, scenario, report, ms: performance.now() - started };
         rows.push(row);
         console.error(
@@ -837,6 +851,24 @@ async function main(): Promise<void> {
   const failed = rows.filter((row) => row.report.violations.length > 0).length;
   console.log(`${rows.length - failed} passed, ${failed} failed`);
   process.exit(failed === 0 ? 0 : 1);
+}
+
+/** Notes the serialization failures goqite's calls met (and retried) and its runner's errors. */
+function noteGoqiteTrouble(report: Report, processes: GoProcess[]): void {
+  const lines = processes.flatMap((child) => child.lines);
+  const retries = new Map<string, number>();
+  for (const line of lines.filter((line) => line.ev === "retry")) {
+    retries.set(line.op!, (retries.get(line.op!) ?? 0) + 1);
+  }
+  if (retries.size > 0) {
+    const counts = [...retries].map(([op, n]) => `${op} ${n}`).join(", ");
+    report.notes.push(`goqite's serialization failures, retried: ${counts}`);
+  }
+  const errors = lines.filter((line) => line.ev === "error");
+  if (errors.length > 0) {
+    const first = (errors[0]!.error ?? "").replace(/m_[0-9a-f]{32}/g, "m_…");
+    report.notes.push(`goqite's runner logged ${errors.length} errors (${first})`);
+  }
 }
 
 function printTable(rows: Row[]): void {

@@ -32,7 +32,7 @@ import (
 	"sync"
 	"time"
 
-	_ "github.com/lib/pq"
+	"github.com/lib/pq"
 	_ "github.com/mattn/go-sqlite3"
 	"maragu.dev/goqite"
 	"maragu.dev/goqite/jobs"
@@ -59,6 +59,25 @@ func emit(v map[string]any) {
 	if err := out.Encode(v); err != nil {
 		fail(err)
 	}
+}
+
+// retry runs op again while it fails with a serialization failure (SQLSTATE 40001): goqite runs
+// every operation in a serializable transaction, which PostgreSQL may abort when transactions
+// overlap, and leaves retrying to its caller. Each retry is printed.
+func retry(what string, op func() error) error {
+	for {
+		err := op()
+		if !serializationFailure(err) {
+			return err
+		}
+		emit(map[string]any{"ev": "retry", "op": what, "error": err.Error()})
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func serializationFailure(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code == "40001"
 }
 
 func fail(err error) {
@@ -117,7 +136,11 @@ func main() {
 	case "produce":
 		for i := 0; i < o.count; i++ {
 			body := []byte(o.prefix + strconv.Itoa(i))
-			id, err := q.SendAndGetID(ctx, goqite.Message{Body: body, Priority: i % 3})
+			var id goqite.ID
+			err := retry("send", func() (err error) {
+				id, err = q.SendAndGetID(ctx, goqite.Message{Body: body, Priority: i % 3})
+				return err
+			})
 			if err != nil {
 				fail(err)
 			}
@@ -131,7 +154,11 @@ func main() {
 		names := strings.Split(o.names, ",")
 		for i := 0; i < o.count; i++ {
 			name, body := names[i%len(names)], []byte(o.prefix+strconv.Itoa(i))
-			id, err := jobs.Create(ctx, q, name, goqite.Message{Body: body})
+			var id goqite.ID
+			err := retry("create", func() (err error) {
+				id, err = jobs.Create(ctx, q, name, goqite.Message{Body: body})
+				return err
+			})
 			if err != nil {
 				fail(err)
 			}
@@ -140,7 +167,9 @@ func main() {
 	case "run-jobs":
 		runJobs(untilStdinCloses(), q, o)
 	case "extend":
-		if err := q.Extend(ctx, goqite.ID(o.id), o.delay); err != nil {
+		if err := retry("extend", func() error {
+			return q.Extend(ctx, goqite.ID(o.id), o.delay)
+		}); err != nil {
 			fail(err)
 		}
 		emit(map[string]any{"ev": "extended", "id": o.id})
@@ -190,8 +219,12 @@ func send(ctx context.Context, q *goqite.Queue, o options) {
 		if body == nil {
 			body = []byte{} // JSON "" decodes to nil; goqite would bind NULL
 		}
-		id, err := q.SendAndGetID(ctx, goqite.Message{
-			Body: body, Delay: time.Duration(m.DelayMs) * time.Millisecond, Priority: m.Priority,
+		var id goqite.ID
+		err := retry("send", func() (err error) {
+			id, err = q.SendAndGetID(ctx, goqite.Message{
+				Body: body, Delay: time.Duration(m.DelayMs) * time.Millisecond, Priority: m.Priority,
+			})
+			return err
 		})
 		if err != nil {
 			fail(err)
@@ -203,7 +236,11 @@ func send(ctx context.Context, q *goqite.Queue, o options) {
 func receive(ctx context.Context, q *goqite.Queue, o options) {
 	last, n := time.Now(), 0
 	for o.count == 0 || n < o.count {
-		m, err := q.Receive(ctx)
+		var m *goqite.Message
+		err := retry("receive", func() (err error) {
+			m, err = q.Receive(ctx)
+			return err
+		})
 		if err != nil {
 			fail(err)
 		}
@@ -217,7 +254,7 @@ func receive(ctx context.Context, q *goqite.Queue, o options) {
 		last, n = time.Now(), n+1
 		emit(map[string]any{"ev": "received", "id": m.ID, "body": m.Body})
 		if o.del {
-			if err := q.Delete(ctx, m.ID); err != nil {
+			if err := retry("delete", func() error { return q.Delete(ctx, m.ID) }); err != nil {
 				fail(err)
 			}
 		}
@@ -245,22 +282,21 @@ func consume(ctx context.Context, q *goqite.Queue, o options) {
 				if errors.Is(err, context.Canceled) {
 					return
 				}
+				if err != nil && !serializationFailure(err) {
+					fail(err)
+				}
 				if err != nil {
-					// goqite's PostgreSQL receive runs serializable: concurrent receives can fail
-					// with a serialization error; a goqite user retries, and so does this one.
-					emit(map[string]any{"ev": "error", "op": "receive", "error": err.Error()})
-					time.Sleep(20 * time.Millisecond)
+					// As retry does, for ReceiveAndWait, which gives up at a failed receive.
+					emit(map[string]any{"ev": "retry", "op": "receive", "error": err.Error()})
+					time.Sleep(10 * time.Millisecond)
 					continue
 				}
 				emit(map[string]any{"ev": "received", "id": m.ID, "body": m.Body})
 				time.Sleep(o.work)
-				for {
-					err := q.Delete(context.WithoutCancel(ctx), m.ID)
-					if err == nil {
-						break
-					}
-					emit(map[string]any{"ev": "error", "op": "delete", "error": err.Error()})
-					time.Sleep(20 * time.Millisecond)
+				if err := retry("delete", func() error {
+					return q.Delete(context.WithoutCancel(ctx), m.ID)
+				}); err != nil {
+					fail(err)
 				}
 			}
 		}()
