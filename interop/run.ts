@@ -467,6 +467,7 @@ async function goqiteToQite(engine: Engine, report: Report): Promise<void> {
     await queue.delete(message);
   }
   checkTally(report, ids, received.map((r) => r.message.id), "messages");
+  report.notes.push("bodies, ids and priorities equal; highest priority first; no delay cut short");
   report.check((await engine.rows(name)) === 0, "rows left after deleting");
   await queue.close();
 }
@@ -512,6 +513,7 @@ async function qiteToGoqite(engine: Engine, report: Report): Promise<void> {
     report.check(line.t >= sentAt[i]! + m.delay - 1, `"${m.label}" received early`);
   }
   checkTally(report, ids, lines.map((line) => line.id!), "messages");
+  report.notes.push("bodies and ids equal; highest priority first; no delay cut short");
   report.check((await engine.rows(name)) === 0, "rows left after goqite deleted");
   await queue.close();
 }

@@ -309,7 +309,7 @@ type errorLogger struct{}
 // Info passes on the runner's error lines only (its other lines are routine).
 func (errorLogger) Info(msg string, args ...any) {
 	if strings.HasPrefix(msg, "Error") {
-		emit(map[string]any{"ev": "error", "op": "runner", "error": msg + " " + fmt.Sprint(args...)})
+		emit(map[string]any{"ev": "error", "op": "runner", "error": strings.TrimSpace(fmt.Sprintln(append([]any{msg}, args...)...))})
 	}
 }
 
