@@ -107,6 +107,7 @@ function build(go: string, goqite: string): string {
       stdio: ["ignore", "inherit", "inherit"],
     });
   } catch {
+    rmSync(dir, { recursive: true, force: true });
     unavailable(
       `cannot build interop/go against ${goqite} with ${go} (GOPATH ${gopath}): the drivers ` +
         `come from golang-github-mattn-go-sqlite3-dev and golang-github-lib-pq-dev`,
@@ -849,6 +850,7 @@ async function main(): Promise<void> {
       await engine.close();
     }
   }
+  rmSync(dirname(binary), { recursive: true, force: true });
   printTable(rows);
   const failed = rows.filter((row) => row.report.violations.length > 0).length;
   console.log(`${rows.length - failed} passed, ${failed} failed`);
