@@ -3,6 +3,10 @@
  *   _child.ts send <driver> <path> <queue> <body>      sends one message, prints its id
  *   _child.ts drain <driver> <path> <queue>            receives and deletes until empty,
  *                                                      prints the ids as JSON
+ *   _child.ts stamps <driver> <path> <queue> <sync>    with `synchronous` <sync>, prints
+ *                                                      `ready`, then for each line `go` on its
+ *                                                      input sends a message whose body is the
+ *                                                      time of the send (ms since the epoch)
  *
  * @module
  */
@@ -27,6 +31,15 @@ if (command === "send") {
     await queue.delete(message);
   }
   out.write(JSON.stringify(ids) + "\n");
+} else if (command === "stamps") {
+  db.exec(`pragma synchronous = ${body}`);
+  const { createInterface } = await import("node:readline");
+  const { stdin } = await import("node:process");
+  out.write("ready\n");
+  for await (const line of createInterface({ input: stdin })) {
+    if (line !== "go") break;
+    await queue.send({ body: String(performance.timeOrigin + performance.now()) });
+  }
 } else {
   throw new Error(`unknown command ${command}`);
 }

@@ -21,6 +21,14 @@ export const POLL_MS = 3;
 /** How often the watcher reads `data_version` while the file is watched, in ms. */
 export const FALLBACK_POLL_MS = 100;
 
+/**
+ * After a change notification that shows no new commit yet, the pauses before looking again, in
+ * ms. The file system reports the writer's write to the log, but the commit becomes visible only
+ * once the writer has synced the log (with `synchronous=FULL`, an fsync) and updated the shared
+ * index, which it reports no more; without these looks such a commit waited for the fallback poll.
+ */
+export const SETTLE_MS: readonly number[] = [1, 2, 4, 8, 16, 32, 64];
+
 /** The waiters of one file and its watcher. */
 class FileWake {
   readonly room: WaitRoom;
@@ -31,6 +39,8 @@ class FileWake {
   #stopWatch: (() => void) | undefined;
   #watching = false;
   #checkQueued = false;
+  #settle: ReturnType<typeof setTimeout> | undefined;
+  #settleStep = 0;
 
   constructor(file: string) {
     this.#file = file;
@@ -83,6 +93,8 @@ class FileWake {
     this.#stopWatch = undefined;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.#settle !== undefined) clearTimeout(this.#settle);
+    this.#settle = undefined;
   }
 
   #schedule(): void {
@@ -100,15 +112,29 @@ class FileWake {
     this.#checkQueued = true;
     queueMicrotask(() => {
       this.#checkQueued = false;
-      if (this.#watching) this.#check();
+      if (!this.#watching || this.#check()) return;
+      // The write reported is not a visible commit yet: look again shortly, a few times.
+      this.#settleStep = 0;
+      if (this.#settle === undefined) this.#nextSettle();
     });
   }
 
-  #check(): void {
+  #nextSettle(): void {
+    const pause = SETTLE_MS[this.#settleStep++];
+    if (pause === undefined) return;
+    this.#settle = setTimeout(() => {
+      this.#settle = undefined;
+      if (this.#watching && !this.#check()) this.#nextSettle();
+    }, pause);
+  }
+
+  /** Reads `data_version`; when it changed, wakes the room. Returns whether it changed. */
+  #check(): boolean {
     const version = this.#readVersion();
-    if (version === this.#version) return;
+    if (version === this.#version) return false;
     this.#version = version;
     this.room.notifyAll();
+    return true;
   }
 }
 
