@@ -336,7 +336,8 @@ function fillLarge(store: Store, units: number, table: number, surroundings: Sur
       fill(store.db, { count: table - units, queue: queues, createdAt: past, ...ready });
     } else if (surroundings === "dead-delayed") {
       const half = table / 2;
-      const dead = { timeout: "created", received: String(MAX_RECEIVE) };
+      // Dead as goqite and qite leave them: received maxReceive times, the last lease lapsed.
+      const dead = { timeout: timeLiteral(Date.now() - 60_000), received: String(MAX_RECEIVE) };
       const delayed = { timeout: timeLiteral(Date.now() + 86_400_000), received: "0" };
       fill(store.db, { count: half, queue: mine, createdAt: past, ...dead });
       fill(store.db, { count: half, queue: mine, createdAt: past + half, ...delayed });
