@@ -72,7 +72,7 @@ const runs: Record<string, string[]> = {
   node: [
     ...npx(`node@${NODE_VERSION}`, Deno.env.get("QITE_NODE")),
     "--test",
-    "--test-timeout=60000",
+    "--test-timeout=300000",
     ...testFiles(),
   ],
   // The oldest Node qite supports: every test file that does not declare with `using` (which
@@ -82,7 +82,7 @@ const runs: Record<string, string[]> = {
     "--experimental-strip-types",
     "--disable-warning=ExperimentalWarning",
     "--test",
-    "--test-timeout=60000",
+    "--test-timeout=300000",
     ...testFiles().filter((file) =>
       !/^\s*(await )?using /m.test(
         Deno.readTextFileSync(`${root}${file}`),
