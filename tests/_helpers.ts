@@ -8,6 +8,7 @@
  * @module
  */
 
+import { spawn } from "node:child_process";
 import { test } from "node:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -130,4 +131,24 @@ export function runtimeCommand(file: string): [string, string[]] {
     return [execPath, [...flags, file]];
   }
   return [execPath, [file]];
+}
+
+/**
+ * Runs `file` with this runtime and `args` until it exits; resolves with its standard output,
+ * trimmed, or rejects with its standard error when it exits with another code than 0.
+ */
+export function runScript(file: string, args: readonly string[]): Promise<string> {
+  const [exe, prefix] = runtimeCommand(file);
+  return new Promise((resolve, reject) => {
+    const proc = spawn(exe, [...prefix, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    proc.stdout.on("data", (chunk) => stdout += chunk);
+    proc.stderr.on("data", (chunk) => stderr += chunk);
+    proc.on("error", reject);
+    proc.on("close", (code) => {
+      if (code === 0) resolve(stdout.trim());
+      else reject(new Error(`child exited with ${code}: ${stderr}`));
+    });
+  });
 }

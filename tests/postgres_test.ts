@@ -7,7 +7,6 @@
  */
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
@@ -21,7 +20,7 @@ import {
 import type { PostgresDriverName } from "../postgres/mod.ts";
 import { createJob, decodeJob } from "../jobs/mod.ts";
 import { retried } from "../src/postgres/_errors.ts";
-import { FakeClock, runtimeCommand, sleep, text } from "./_helpers.ts";
+import { FakeClock, runScript, sleep, text } from "./_helpers.ts";
 import { openClient, testClients, TestDatabase, uniqueSchema } from "./_postgres.ts";
 import { wrapClient } from "../src/postgres/_client.ts";
 import { wakeOf } from "../src/postgres/_wake.ts";
@@ -392,19 +391,7 @@ const CHILD = fileURLToPath(new URL("./_pg_child.ts", import.meta.url));
 
 /** Runs the child script with this runtime and returns its standard output. */
 function child(args: string[]): Promise<string> {
-  const [exe, prefix] = runtimeCommand(CHILD);
-  return new Promise((resolve, reject) => {
-    const proc = spawn(exe, [...prefix, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    proc.stdout.on("data", (chunk) => stdout += chunk);
-    proc.stderr.on("data", (chunk) => stderr += chunk);
-    proc.on("error", reject);
-    proc.on("close", (code) => {
-      if (code === 0) resolve(stdout.trim());
-      else reject(new Error(`child exited with ${code}: ${stderr}`));
-    });
-  });
+  return runScript(CHILD, args);
 }
 
 eachClient("Processes whose clocks are off by minutes agree on delays and leases", async (

@@ -2,25 +2,13 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Queue } from "../mod.ts";
-import { eachDriver, runtimeCommand, text } from "./_helpers.ts";
+import { eachDriver, runScript, runtimeCommand, text } from "./_helpers.ts";
 
 const CHILD = fileURLToPath(new URL("./_child.ts", import.meta.url));
 
 /** Runs the child script with this runtime and returns its standard output. */
 function child(args: string[]): Promise<string> {
-  const [exe, prefix] = runtimeCommand(CHILD);
-  return new Promise((resolve, reject) => {
-    const proc = spawn(exe, [...prefix, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    proc.stdout.on("data", (chunk) => stdout += chunk);
-    proc.stderr.on("data", (chunk) => stderr += chunk);
-    proc.on("error", reject);
-    proc.on("close", (code) => {
-      if (code === 0) resolve(stdout.trim());
-      else reject(new Error(`child exited with ${code}: ${stderr}`));
-    });
-  });
+  return runScript(CHILD, args);
 }
 
 eachDriver("A message sent by another process wakes receiveAndWait and is received once", async (
