@@ -7,6 +7,7 @@
  */
 
 import { decodeJob } from "../jobs/envelope.ts";
+import { codePointName, HIDDEN_CHARS } from "../src/_hidden_chars.ts";
 
 /** A body as the command line shows it. */
 export interface ShownBody {
@@ -18,13 +19,8 @@ export interface ShownBody {
   readonly body: string;
 }
 
-/**
- * What counts as a control character here: C0 and C1 controls (line breaks and tabs too), DEL,
- * and the characters that hide or reorder text on a terminal (zero-width, direction-changing,
- * line and paragraph separators, the BOM).
- */
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
+/** What counts as a control character here: see `HIDDEN_CHARS`. */
+const CONTROL = new RegExp(`[${HIDDEN_CHARS}]`);
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** `bytes` as text when they are UTF-8 without control characters, otherwise as hex. */
@@ -53,8 +49,5 @@ export function showBody(bytes: Uint8Array): ShownBody {
 
 /** A name (of a queue or a job) safe to print: control characters as `<U+XXXX>`. */
 export function safeText(text: string): string {
-  return text.replace(
-    new RegExp(CONTROL.source, "g"),
-    (char) => `<U+${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}>`,
-  );
+  return text.replace(new RegExp(CONTROL.source, "g"), codePointName);
 }

@@ -7,6 +7,7 @@
 
 import { decodeJob } from "../jobs/envelope.ts";
 import type { MessageInfo, QueueStats } from "../src/message.ts";
+import { codePointName, HIDDEN_CHARS } from "../src/_hidden_chars.ts";
 
 /** A message as the dashboard's tables show it. */
 export interface MessageView {
@@ -52,8 +53,7 @@ const PREVIEW_DECODE = PREVIEW_CHARS * 4;
  * Characters shown as a visible stand-in rather than as themselves: C0 and C1 controls, DEL,
  * zero-width and direction-changing characters, line and paragraph separators, and the BOM.
  */
-// deno-lint-ignore no-control-regex
-const HIDDEN = /\r?\n|[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+const HIDDEN = new RegExp(`\\r?\\n|[${HIDDEN_CHARS}]`, "g");
 
 /**
  * `text` with every control, zero-width or direction-changing character replaced by a visible
@@ -64,7 +64,7 @@ export function visibleText(text: string): string {
   return text.replace(HIDDEN, (char) => {
     if (char.endsWith("\n")) return "\u21b5";
     if (char === "\t") return "\u21e5";
-    return `<U+${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}>`;
+    return codePointName(char);
   });
 }
 
