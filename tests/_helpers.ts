@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { Database, type DriverName, open, setup } from "../mod.ts";
 import { availableDrivers, detectRuntime } from "../src/runtime/detect.ts";
 import { StandInDatabase } from "./_db_sqlite_standin.ts";
+import type { Runner } from "../jobs/mod.ts";
 
 /** A fake clock: tests move time by hand. */
 export class FakeClock {
@@ -112,6 +113,28 @@ export function text(body: Uint8Array): string {
 /** Resolves after `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Starts a job runner; returns a function that stops it and waits until it has stopped. */
+export function run(runner: Runner): () => Promise<void> {
+  const controller = new AbortController();
+  const done = runner.start({ signal: controller.signal });
+  return async () => {
+    controller.abort();
+    await done;
+  };
+}
+
+/** Resolves when `check` is true, polling; fails after `ms`. */
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  ms = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await sleep(2);
+  }
 }
 
 /**

@@ -9,27 +9,8 @@
 
 import assert from "node:assert/strict";
 import { createJob, type JobFailureEvent, Runner } from "../jobs/mod.ts";
-import { sleep, text } from "./_helpers.ts";
+import { run, sleep, text, until } from "./_helpers.ts";
 import { eachEngine, type EngineQueue } from "./_engines.ts";
-
-/** Starts a runner; returns a function that stops it and waits until it has stopped. */
-function run(runner: Runner): () => Promise<void> {
-  const controller = new AbortController();
-  const done = runner.start({ signal: controller.signal });
-  return async () => {
-    controller.abort();
-    await done;
-  };
-}
-
-/** Resolves when `check` is true, polling; fails after `ms`. */
-async function until(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await sleep(2);
-  }
-}
 
 eachEngine("Runner runs a job created through another connection, and deletes it", async (
   { queue, count },

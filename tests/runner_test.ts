@@ -9,27 +9,8 @@ import {
 } from "../jobs/mod.ts";
 import { roomOf } from "../src/sqlite/_wake.ts";
 import { createClient, serve } from "../http/mod.ts";
-import { type Context, eachDriver, sleep, text } from "./_helpers.ts";
+import { type Context, eachDriver, run, sleep, text, until } from "./_helpers.ts";
 import { pendingTimersAfter } from "./_timers.ts";
-
-/** Starts a runner; returns a function that stops it and waits until it has stopped. */
-function run(runner: Runner): () => Promise<void> {
-  const controller = new AbortController();
-  const done = runner.start({ signal: controller.signal });
-  return async () => {
-    controller.abort();
-    await done;
-  };
-}
-
-/** Resolves when `check` is true, polling; fails after `ms`. */
-async function until(check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await sleep(2);
-  }
-}
 
 function setupQueue(
   { db }: Context,
