@@ -6,6 +6,7 @@
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
+import process from "node:process";
 import { rmSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
@@ -31,9 +32,13 @@ export interface Started {
 /**
  * Starts the standalone server (http/cli.ts) with this runtime and waits for its URL line: with
  * flags and no command, or with `serve` first in `args`. On Deno it runs as `deno task serve`
- * does, with `--unstable-no-legacy-abort` unless `legacyAbort`.
+ * does, with `--unstable-no-legacy-abort` unless `legacyAbort`; `env` adds to its environment.
  */
-export async function startServer(args: string[], legacyAbort = false): Promise<Started> {
+export async function startServer(
+  args: string[],
+  legacyAbort = false,
+  env: Record<string, string> = {},
+): Promise<Started> {
   const [exe, prefix] = runtimeCommand(CLI);
   const flags = detectRuntime() === "deno"
     ? ["run", "-A", ...(legacyAbort ? [] : ["--unstable-no-legacy-abort"]), CLI]
@@ -42,6 +47,7 @@ export async function startServer(args: string[], legacyAbort = false): Promise<
   const command = args[0] === "serve" ? ["serve"] : [];
   const child = spawn(exe, [...flags, ...command, "--port", "0", ...args.slice(command.length)], {
     stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
   });
   let output = "";
   child.stdout!.on("data", (chunk) => output += chunk);

@@ -1,19 +1,17 @@
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { dirname } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import process from "node:process";
 import { open, Queue } from "../mod.ts";
 import { createClient, serve } from "../http/mod.ts";
 import { detectRuntime } from "../src/runtime/detect.ts";
-import { runtimeCommand, sleep, text } from "./_helpers.ts";
+import { sleep, text } from "./_helpers.ts";
 import { PG_URL, testClients, TestDatabase } from "./_postgres.ts";
-import { httpRequest, rawRequest, withServer } from "./_server.ts";
+import { httpRequest, rawRequest, type Started, startServer, withServer } from "./_server.ts";
 
-const CLI = fileURLToPath(new URL("../http/cli.ts", import.meta.url));
 const README = fileURLToPath(new URL("../README.md", import.meta.url));
 
 test("The standalone server serves named queues to the client and to raw fetch", async () => {
@@ -342,33 +340,11 @@ test("Expect: 100-continue: the body is asked for when read; on Node a refused o
 
 test("The standalone server serves a PostgreSQL database given as QITE_DB, then ends", async () => {
   const database = new TestDatabase(testClients()[0]!);
-  const [exe, prefix] = runtimeCommand(CLI);
-  const flags = detectRuntime() === "deno"
-    ? ["run", "-A", "--unstable-no-legacy-abort", CLI]
-    : prefix;
-  const child = spawn(exe, [...flags, "--port", "0", "--schema", database.schema], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, QITE_DB: PG_URL },
-  });
-  let output = "";
-  child.stdout!.on("data", (chunk) => output += chunk);
-  child.stderr!.on("data", (chunk) => output += chunk);
-  const exited = new Promise<number | null>((resolve) =>
-    child.on(
-      "exit",
-      (code, signal) =>
-        resolve(code ?? (detectRuntime() === "deno" && signal === "SIGTERM" ? 0 : null)),
-    )
-  );
+  let started: Started | undefined;
   try {
-    let url: string | undefined;
-    for (const started = Date.now(); url === undefined; await sleep(20)) {
-      url = output.match(/at (http:\/\/[^ ]+)\/queues\/\{name\}/)?.[1];
-      if (child.exitCode !== null || Date.now() - started > 30_000) {
-        throw new Error(`the server did not start:\n${output}`);
-      }
-    }
-    assert.match(output, /^qite: serving postgres:\/\/.* \((postgres\.js|Bun\.sql), PostgreSQL/);
+    started = await startServer(["--schema", database.schema], false, { QITE_DB: PG_URL });
+    const { url, child, output, exited } = started;
+    assert.match(output(), /^qite: serving postgres:\/\/.* \((postgres\.js|Bun\.sql), PostgreSQL/);
     const emails = createClient(`${url}/queues/emails`);
     const id = await emails.send({ body: "hello", priority: 1 });
     const message = await emails.receive();
@@ -384,7 +360,7 @@ test("The standalone server serves a PostgreSQL database given as QITE_DB, then 
     assert.equal(await exited, 0);
     assert.equal(await database.count(), 1, "the table is PostgreSQL's");
   } finally {
-    if (child.exitCode === null) child.kill("SIGKILL");
+    if (started?.child.exitCode === null) started.child.kill("SIGKILL");
     await database.close();
   }
 });
