@@ -5,6 +5,7 @@
  */
 
 import type { Message, MessageInfo, Priority, QueueStats } from "../src/message.ts";
+import { type StatsView, statsView } from "../http/_dashboard_view.ts";
 import { showBody } from "./body.ts";
 import { type Column, cut, duration, table } from "./table.ts";
 
@@ -102,24 +103,14 @@ export function messageTable(
   return table(columns, rows);
 }
 
-/** A queue's stats as JSON, with its name. */
-export interface StatsJson extends Omit<QueueStats, "oldestVisibleAge"> {
+/** A queue's stats as JSON, with its name: the dashboard's counts (`null` age when none visible). */
+export interface StatsJson extends StatsView {
   readonly queue: string;
-  /** Milliseconds; `null` when nothing is visible. */
-  readonly oldestVisibleAge: number | null;
 }
 
 /** A queue's stats as JSON. */
 export function statsJson(queue: string, stats: QueueStats): StatsJson {
-  return {
-    queue,
-    total: stats.total,
-    visible: stats.visible,
-    inFlight: stats.inFlight,
-    delayed: stats.delayed,
-    dead: stats.dead,
-    oldestVisibleAge: stats.oldestVisibleAge ?? null,
-  };
+  return { queue, ...statsView(stats) };
 }
 
 /** Queues' stats as an aligned table. */
