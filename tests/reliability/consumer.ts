@@ -7,7 +7,7 @@
  * @module
  */
 
-import { args, openQueue, recorder, runtime, sleep, stopFile } from "./_child.ts";
+import { args, exit, openQueue, recorder, runtime, sleep, stopFile } from "./_child.ts";
 
 const a = args();
 const { queue, close } = await openQueue(a, { timeout: Number(a.timeout), maxReceive: 1000 });
@@ -45,3 +45,4 @@ while (!signal.aborted) {
 }
 record({ done: true, errors, consumer: a.id });
 await close();
+exit();

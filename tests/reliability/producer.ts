@@ -6,7 +6,7 @@
  * @module
  */
 
-import { args, openQueue, recorder, runtime, sleep } from "./_child.ts";
+import { args, exit, openQueue, recorder, runtime, sleep } from "./_child.ts";
 
 const a = args();
 const { queue, close } = await openQueue(a, a.sync === undefined ? {} : { sync: a.sync });
@@ -27,3 +27,4 @@ for (let i = 0; i < Number(a.count); i++) {
 }
 record({ done: true, errors, producer: a.id });
 await close();
+exit();
