@@ -17,7 +17,7 @@
  * ready messages (sent without a delay, or promoted once due) in goqite's order, and for each
  * receive count below `maxReceive` the `limit + 15` retries and delayed messages not yet
  * promoted that became due earliest. At most every 10 ms a receive first promotes the due
- * messages (128 at a time, those due earliest first, up to 8192) into the ready index, where
+ * messages (128 at a time, those due earliest first, up to 512) into the ready index, where
  * they join goqite's exact order. (goqite binds its own clock's time as
  * the `timeout` of what it sends, a little after the row's `created`, so all of goqite's
  * messages arrive through the waiting index, however large the backlog.)
@@ -63,7 +63,7 @@ export const RETRY_WINDOW = 15;
  * at most, a queue promotes (in milliseconds, per queue object): see the SQLite engine's.
  */
 export const PROMOTE_BATCH = 128;
-export const PROMOTE_MAX = 8192;
+export const PROMOTE_MAX = 512;
 export const PROMOTE_EVERY_MS = 10;
 
 /** Receive counts up to this many get one index seek each; above it, one range scan. */
