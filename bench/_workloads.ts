@@ -520,6 +520,7 @@ const idle: Workload = {
     const queue = new Queue({ db: store.db, name: QUEUE });
     const stop = new AbortController();
     const waiters = startWaiters(queue, stop.signal);
+    (globalThis as { Bun?: { gc(force: boolean): void } }).Bun?.gc(true);
     await new Promise((resolve) => setTimeout(resolve, 200));
     const seconds = context.smoke ? 0.2 : 3;
     return trialOf(context, store, units, async (): Promise<number[]> => {
