@@ -60,6 +60,39 @@ const LEVERS: readonly Lever[] = [
     change: "without goqite's index (qite's two only)",
     tweak: (store): void => store.db.exec("drop index goqite_queue_priority_created_idx"),
   },
+  {
+    workload: "single",
+    change: "without qite_waiting_idx (no retries found, no dead skipped: a lower bound)",
+    tweak: (store): void => store.db.exec("drop index qite_waiting_idx"),
+  },
+  {
+    workload: "single",
+    change: "without qite_ready_idx (no order among the fresh: a lower bound)",
+    tweak: (store): void => store.db.exec("drop index qite_ready_idx"),
+  },
+  {
+    workload: "single",
+    change: "the database's pages 1 KiB instead of 4 (both indexes kept)",
+    tweak: (store): void => {
+      if (store.path !== "") {
+        store.db.exec(
+          "pragma journal_mode = delete; pragma page_size = 1024; vacuum; pragma journal_mode = wal",
+        );
+      }
+    },
+  },
+  {
+    workload: "goqite-raw",
+    group: "single",
+    change: "goqite-raw with pages of 1 KiB (the baseline of the row above)",
+    tweak: (store): void => {
+      if (store.path !== "") {
+        store.db.exec(
+          "pragma journal_mode = delete; pragma page_size = 1024; vacuum; pragma journal_mode = wal",
+        );
+      }
+    },
+  },
   { workload: "lapsed", change: "none" },
   {
     workload: "lapsed",
