@@ -400,11 +400,11 @@ function dispatch(
     case "GET ":
       return receive(context, request, params);
     case "POST ":
-      return withBody(context, request, false, (body) => send(context, body));
+      return withBody(context, request, false, (body) => send(context, body).then(toResponse));
     case "PUT ":
       return withBody(context, request, false, (body) => extend(context, body));
     case "DELETE ":
-      return withBody(context, request, false, (body) => remove(context, body));
+      return withBody(context, request, false, (body) => remove(context, body).then(toResponse));
     case "GET stats":
       return queue.stats().then((stats) =>
         json({
@@ -480,37 +480,84 @@ async function receive(
     if (received === undefined) return new Response(null, { status: 204 });
     messages = received;
   }
-  if (messages.length === 0) return new Response(null, { status: 204 });
-  if (request.signal.aborted) {
-    // The client is gone: hand the messages back rather than hide them for a whole timeout.
+  return toResponse(await received(context, messages, batch, () => request.signal.aborted));
+}
+
+/**
+ * The answer to a GET that received `messages`: 204 when there are none, or when the client is
+ * gone (`gone()`), in which case they are handed back rather than hidden for a whole timeout.
+ */
+async function received(
+  context: HandlerContext,
+  messages: readonly Message[],
+  batch: boolean,
+  gone: () => boolean,
+): Promise<Answer> {
+  const { queue } = context;
+  if (messages.length === 0) return NO_CONTENT;
+  if (gone()) {
     await release(context, messages);
-    return new Response(null, { status: 204 });
+    return NO_CONTENT;
   }
   counted(context, "receive", messages.length);
-  if (batch) {
-    return new Response(goJson({ Messages: messages.map(toMessageJson) }), {
-      headers: { ...JSON_HEADERS, ...leaseHeaders(queue) },
-    });
-  }
+  if (batch) return jsonAnswer({ Messages: messages.map(toMessageJson) }, leaseHeaders(queue));
   const [message] = messages as [Message];
-  return new Response(
-    goJson({
-      Message: {
-        ID: message.id,
-        Body: encodeBase64(message.body),
-        Delay: 0,
-        Priority: message.priority,
-      },
-    }),
-    {
-      headers: {
-        ...JSON_HEADERS,
-        "qite-received": String(message.received),
-        "qite-delivery": message.delivery,
-        ...leaseHeaders(queue),
-      },
+  return jsonAnswer({
+    Message: {
+      ID: message.id,
+      Body: encodeBase64(message.body),
+      Delay: 0,
+      Priority: message.priority,
     },
-  );
+  }, {
+    "qite-received": String(message.received),
+    "qite-delivery": message.delivery,
+    ...leaseHeaders(queue),
+  });
+}
+
+const NO_CONTENT: Answer = { status: 204, headers: {}, body: null };
+
+/**
+ * goqite's three hot routes, answered without a `Request`: `POST` (send) and `DELETE` with the
+ * whole body read, and `GET` without a query (one message, no long poll). Whoever calls it has
+ * checked what the Web-standard path checks first (route, method, no `authorize`, an accepted
+ * Content-Type, a body within `maxRequestSize`): from there on both paths run the same code.
+ *
+ * @param context The queue's handler settings.
+ * @param method `POST`, `GET` or `DELETE`.
+ * @param url The request's URL, for the logger.
+ * @param body The request body (empty for `GET`).
+ * @param gone Whether the client has gone away.
+ * @returns The answer; it never rejects.
+ */
+export async function answerHot(
+  context: HandlerContext,
+  method: "POST" | "GET" | "DELETE",
+  url: string,
+  body: Uint8Array,
+  gone: () => boolean,
+): Promise<Answer> {
+  try {
+    if (method === "GET") {
+      return await received(
+        context,
+        [await context.queue.receive()].filter(isMessage),
+        false,
+        gone,
+      );
+    }
+    const decoded = decodeRequest(body, { allowEmpty: false });
+    return await (method === "POST" ? send(context, decoded) : remove(context, decoded));
+  } catch (error) {
+    return failureAnswer(context, method, url, error);
+  }
+}
+
+/** Whether a Content-Type (or none) is one the handler reads bodies of. */
+export function acceptedType(type: string | null | undefined): boolean {
+  return type === null || type === undefined ||
+    ACCEPTED_TYPES.test(type.split(";")[0]!.trim().toLowerCase());
 }
 
 /** A long poll's timeout and interval, in nanoseconds. */
@@ -576,7 +623,7 @@ async function longPoll(
 }
 
 /** POST: goqite's send, and qite's batch send (`Messages`). */
-async function send(context: HandlerContext, body: WireRequest): Promise<Response> {
+async function send(context: HandlerContext, body: WireRequest): Promise<Answer> {
   const { queue } = context;
   // The queue may have a limit of its own; the smaller one decides, so the queue never refuses.
   const maxBodySize = Math.min(
@@ -609,15 +656,12 @@ async function send(context: HandlerContext, body: WireRequest): Promise<Respons
     const entries = batchOf(context, body);
     const ids = await queue.sendBatch(entries.map((entry, i) => outgoing(entry, entryAt(i))));
     counted(context, "send", ids.length);
-    return json({ IDs: ids });
+    return jsonAnswer({ IDs: ids });
   }
   const message = single(body);
   const id = await queue.send(outgoing(message, ""));
   counted(context, "send", 1);
-  return new Response(null, {
-    status: 200,
-    headers: id === undefined ? {} : { "qite-message-id": id },
-  });
+  return { status: 200, headers: id === undefined ? {} : { "qite-message-id": id }, body: null };
 }
 
 /** PUT: goqite's extend, fenced with `Delivery`, and qite's batch extend. */
@@ -642,17 +686,17 @@ async function extend(context: HandlerContext, body: WireRequest): Promise<Respo
     return json({ Results: results });
   }
   const [target, delay] = parse(single(body), "");
-  return applied(await queue.extend(target, delay), target);
+  return toResponse(applied(await queue.extend(target, delay), target));
 }
 
 /** DELETE: goqite's delete, fenced with `Delivery`, and qite's batch delete. */
-async function remove(context: HandlerContext, body: WireRequest): Promise<Response> {
+async function remove(context: HandlerContext, body: WireRequest): Promise<Answer> {
   const { queue } = context;
   if (body.messages !== undefined) {
     const targets = batchOf(context, body).map((entry, i) => targetOf(entry, entryAt(i)));
     const results = await queue.deleteBatch(targets);
     counted(context, "delete", results.filter((done) => done).length);
-    return json({ Results: results });
+    return jsonAnswer({ Results: results });
   }
   const target = targetOf(single(body), "");
   const done = await queue.delete(target);
@@ -708,11 +752,11 @@ async function bury(context: HandlerContext, body: WireRequest): Promise<Respons
 }
 
 /** 200 with `Qite-Applied`, or 409 when a fenced operation found another delivery. */
-function applied(done: boolean, target: MessageId | Receipt): Response {
+function applied(done: boolean, target: MessageId | Receipt): Answer {
   if (!done && typeof target === "object") {
-    return text(409, "the message is no longer held by this delivery (Delivery)");
+    return textAnswer(409, "the message is no longer held by this delivery (Delivery)");
   }
-  return new Response(null, { status: 200, headers: { "qite-applied": String(done) } });
+  return { status: 200, headers: { "qite-applied": String(done) }, body: null };
 }
 
 /** goqite's `Message`: as decoded, or all zero values when the request had none. */
@@ -800,7 +844,7 @@ async function withBody(
   fn: (body: WireRequest) => Promise<Response>,
 ): Promise<Response> {
   const type = request.headers.get("content-type");
-  if (type !== null && !ACCEPTED_TYPES.test(type.split(";")[0]!.trim().toLowerCase())) {
+  if (type !== null && !acceptedType(type)) {
     await request.body?.cancel().catch(() => {});
     return text(415, `Content-Type must be application/json: current value is ${excerpt(type)}`);
   }
@@ -879,20 +923,29 @@ async function release(context: HandlerContext, messages: readonly Message[]): P
  * is a 5xx without detail, and the cause goes to the logger.
  */
 export function failure(context: HandlerContext, request: Request, error: unknown): Response {
-  if (error instanceof WireError) return text(error.status, error.message);
+  return toResponse(failureAnswer(context, request.method, request.url, error));
+}
+
+function failureAnswer(
+  context: HandlerContext,
+  method: string,
+  url: string,
+  error: unknown,
+): Answer {
+  if (error instanceof WireError) return textAnswer(error.status, error.message);
   const busy = error instanceof QueueError &&
     (error.code === "BUSY" || error.code === "LOCKED" || error.code === "CLOSED" ||
       error.code === "NETWORK");
   log(context.logger, "Cannot answer a queue request", {
     queue: context.queue.name,
-    method: request.method,
-    url: request.url,
+    method,
+    url,
     error: describeError(error),
     ...(error instanceof QueueError ? { code: error.code } : {}),
   });
   return busy
-    ? text(503, "the queue is unavailable; try again", { "retry-after": "1" })
-    : text(500, "internal server error");
+    ? textAnswer(503, "the queue is unavailable; try again", { "retry-after": "1" })
+    : textAnswer(500, "internal server error");
 }
 
 /** The queue's settings, for clients that run jobs (qite's client reads them). */
@@ -923,8 +976,28 @@ function isMessage(message: Message | undefined): message is Message {
   return message !== undefined;
 }
 
+/**
+ * An answer before it becomes a `Response`: what the Web-standard handler turns into one, and
+ * what the Node listener's fast path for goqite's hot routes writes to `node:http` directly.
+ */
+export interface Answer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  /** The body, or `null` for none. */
+  readonly body: string | null;
+}
+
+/** An answer as a `Response`. */
+export function toResponse(answer: Answer): Response {
+  return new Response(answer.body, { status: answer.status, headers: answer.headers });
+}
+
 function json(value: unknown): Response {
-  return new Response(goJson(value), { headers: JSON_HEADERS });
+  return toResponse(jsonAnswer(value));
+}
+
+function jsonAnswer(value: unknown, headers: Record<string, string> = {}): Answer {
+  return { status: 200, headers: { ...JSON_HEADERS, ...headers }, body: goJson(value) };
 }
 
 /** A plain-text answer, as Go's `http.Error` writes it. */
@@ -933,12 +1006,17 @@ export function text(
   message: string,
   headers: Record<string, string> = {},
 ): Response {
-  return new Response(`${message}\n`, {
+  return toResponse(textAnswer(status, message, headers));
+}
+
+function textAnswer(status: number, message: string, headers: Record<string, string> = {}): Answer {
+  return {
     status,
     headers: {
       "content-type": "text/plain; charset=utf-8",
       "x-content-type-options": "nosniff",
       ...headers,
     },
-  });
+    body: `${message}\n`,
+  };
 }

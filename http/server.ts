@@ -17,10 +17,13 @@ import type { QueueLike } from "../src/queue_like.ts";
 import { checkInteger, show } from "../src/_validate.ts";
 import { checkDuration } from "../src/_input.ts";
 import { listen, type Listener } from "../src/runtime/serve.ts";
+import type { FastRoute, FastRoutes } from "../src/runtime/node_listener.ts";
 import { goJson } from "./_wire.ts";
 import { createDashboard, type DashboardOptions } from "./dashboard.ts";
 import { type OperationEvent, Throughput } from "./throughput.ts";
 import {
+  acceptedType,
+  answerHot,
   authorize,
   below,
   failure,
@@ -200,11 +203,8 @@ export function createRouter(options: RouterOptions): Router {
     const unknown = notImplemented(request.method);
     if (unknown !== undefined) return unknown;
     const pathname = urlOf(request).pathname;
-    const relative = template.basePath === undefined
-      ? pathname
-      : below(pathname, template.basePath);
-    if (relative === undefined) return text(404, `not found: no route at ${pathname}`);
-    const segments = relative.split("/").filter((s) => s !== "");
+    const segments = segmentsOf(pathname, template.basePath);
+    if (segments === undefined) return text(404, `not found: no route at ${pathname}`);
     if (segments[0] === "health" && segments.length === 1) {
       if (request.method === "GET" || request.method === "HEAD") return text(200, "ok");
       return text(405, `method ${request.method} is not allowed here`, { allow: "GET, HEAD" });
@@ -227,13 +227,8 @@ export function createRouter(options: RouterOptions): Router {
         return failure(template, request, error);
       }
     }
-    let name: string;
-    try {
-      name = decodeURIComponent(segments[1]!);
-    } catch {
-      name = "";
-    }
-    if (!QUEUE_NAME.test(name)) {
+    const name = queueNameOf(segments[1]!);
+    if (name === undefined) {
       return text(
         400,
         "the queue name must be 1 to 128 letters, digits or _ . : - (as in /queues/emails)",
@@ -250,7 +245,47 @@ export function createRouter(options: RouterOptions): Router {
     contexts.clear();
     if (owned) (db as Database).close();
   };
-  return { fetch, db, close, [Symbol.dispose]: close };
+  const router: Router = { fetch, db, close, [Symbol.dispose]: close };
+  // goqite's hot routes without `Request` and `Response` (used by serve() on Node): a send, a
+  // receive without a query, a delete on /queues/{name}, when no `authorize` hook needs the
+  // request. The rest of the checks `route` and `handleRequest` make before those routes' code
+  // (a known method, the route, the Content-Type, the size) are the listener's and these.
+  if (template.authorize === undefined) {
+    FAST.set(router, {
+      maxBody: template.maxRequestSize,
+      route(method, url, contentType): FastRoute | undefined {
+        if (url.search !== "" || !acceptedType(contentType)) return undefined;
+        const segments = segmentsOf(url.pathname, template.basePath);
+        if (segments?.length !== 2 || segments[0] !== "queues") return undefined;
+        const name = queueNameOf(segments[1]!);
+        if (name === undefined) return undefined;
+        const context = contextFor(name);
+        return (body, gone) =>
+          answerHot(context, method as "POST" | "GET" | "DELETE", url.href, body, gone);
+      },
+    });
+  }
+  return router;
+}
+
+/** The fast routes of routers that have them (see the end of {@linkcode createRouter}). */
+const FAST = new WeakMap<Router, FastRoutes>();
+
+/** The path's segments below `basePath` (`undefined` when it is not below it). */
+function segmentsOf(pathname: string, basePath: string | undefined): string[] | undefined {
+  const relative = basePath === undefined ? pathname : below(pathname, basePath);
+  return relative?.split("/").filter((s) => s !== "");
+}
+
+/** The queue name a path segment carries, or `undefined` when it is not a valid one. */
+function queueNameOf(segment: string): string | undefined {
+  let name: string;
+  try {
+    name = decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+  return QUEUE_NAME.test(name) ? name : undefined;
 }
 
 /**
@@ -363,7 +398,13 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const router = createRouter({ ...routerOptions, signal: shutdown.signal });
   let listener: Listener;
   try {
-    listener = await listen({ port, hostname, fetch: router.fetch });
+    const fast = FAST.get(router);
+    listener = await listen({
+      port,
+      hostname,
+      fetch: router.fetch,
+      ...(fast === undefined ? {} : { fast }),
+    });
   } catch (error) {
     router.close();
     throw error;
