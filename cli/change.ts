@@ -4,6 +4,7 @@
  * @module
  */
 
+import { concatBytes } from "../src/_bytes.ts";
 import process from "node:process";
 import { encodeJob } from "../jobs/envelope.ts";
 import type { Message } from "../src/message.ts";
@@ -169,13 +170,7 @@ async function readStdin(): Promise<Uint8Array> {
   for await (const chunk of process.stdin as AsyncIterable<Uint8Array | string>) {
     chunks.push(typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk);
   }
-  const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return bytes;
+  return concatBytes(chunks);
 }
 
 function plural(count: number, noun: string): string {

@@ -5,6 +5,7 @@
  */
 
 import { QueueError } from "../src/errors.ts";
+import { concatBytes } from "../src/_bytes.ts";
 import { describeError, log, type Logger } from "../src/logger.ts";
 import type { Message, MessageId, MessageInfo, Receipt, SendMessage } from "../src/message.ts";
 import type { PeekState, QueueLike } from "../src/queue_like.ts";
@@ -895,14 +896,7 @@ export async function readBody(request: Request, limit: number): Promise<Uint8Ar
   } catch (error) {
     throw new WireError(`error reading request: ${describeError(error)}`);
   }
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
+  return chunks.length === 1 ? chunks[0]! : concatBytes(chunks);
 }
 
 /** Hands messages back uncounted (the client that asked for them is gone). */

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { concatBytes } from "../src/_bytes.ts";
 import { type ChildProcess, spawn } from "node:child_process";
 import process from "node:process";
 import { rmSync } from "node:fs";
@@ -189,16 +190,7 @@ function latin1(text: string): Uint8Array {
   return Uint8Array.from(text, (c) => c.charCodeAt(0) & 0xff);
 }
 
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
-}
+const concat = concatBytes;
 
 interface Head {
   status: number;

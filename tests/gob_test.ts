@@ -6,6 +6,7 @@
  * @module
  */
 
+import { concatBytes } from "../src/_bytes.ts";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { test } from "node:test";
@@ -338,13 +339,7 @@ test(`decodeJob returns a job or throws SyntaxError for mutated and random input
 });
 
 function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 function text2bytes(value: string): Uint8Array {

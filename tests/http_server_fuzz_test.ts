@@ -9,6 +9,7 @@
  * @module
  */
 
+import { concatBytes } from "../src/_bytes.ts";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { open, Queue } from "../mod.ts";
@@ -25,15 +26,7 @@ const PARALLEL = 4;
 
 const encoder = new TextEncoder();
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
+const concat = concatBytes;
 
 /** A generated request as HTTP/1.1 bytes: Content-Length, or chunked for a streamed body. */
 async function toBytes(item: Malformed): Promise<Uint8Array> {

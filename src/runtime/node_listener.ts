@@ -10,6 +10,8 @@
  * @module
  */
 
+import { concatBytes } from "../_bytes.ts";
+
 /** The parts of `http.IncomingMessage` the listener uses. */
 export interface NodeIncomingMessage {
   /** The request method, as the client sent it. */
@@ -220,7 +222,8 @@ async function answerFast(
       req.off("error", onClose);
       resolve(bytes);
     };
-    const onEnd = (): void => done(concat(chunks));
+    // A copy: Node may reuse a chunk's memory (a Buffer from its pool).
+    const onEnd = (): void => done(concatBytes(chunks));
     const onClose = (): void => done(undefined);
     req.on("data", onData);
     req.on("end", onEnd);
@@ -265,18 +268,6 @@ function utf8Length(text: string): number {
     } else length += 2;
   }
   return length;
-}
-
-/** The chunks as one new array (Node may reuse a chunk's memory, a Buffer from its pool). */
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return new Uint8Array(chunks[0]!);
-  const out = new Uint8Array(chunks.reduce((n, chunk) => n + chunk.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
 }
 
 async function answer(
