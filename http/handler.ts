@@ -5,6 +5,9 @@
  */
 
 import { QueueError } from "../src/errors.ts";
+// An answer before it becomes a `Response`: what the Web-standard handler turns into one, and
+// what the Node listener's fast path for goqite's hot routes writes to `node:http` directly.
+import type { FastAnswer as Answer, FastMethod } from "../src/runtime/node_listener.ts";
 import { concatBytes } from "../src/_bytes.ts";
 import { describeError, log, type Logger } from "../src/logger.ts";
 import type { Message, MessageId, MessageInfo, Receipt, SendMessage } from "../src/message.ts";
@@ -534,7 +537,7 @@ const NO_CONTENT: Answer = { status: 204, headers: {}, body: null };
  */
 export async function answerHot(
   context: HandlerContext,
-  method: "POST" | "GET" | "DELETE",
+  method: FastMethod,
   url: string,
   body: Uint8Array,
   gone: () => boolean,
@@ -968,17 +971,6 @@ function toInfoJson(message: MessageInfo): Record<string, unknown> {
 
 function isMessage(message: Message | undefined): message is Message {
   return message !== undefined;
-}
-
-/**
- * An answer before it becomes a `Response`: what the Web-standard handler turns into one, and
- * what the Node listener's fast path for goqite's hot routes writes to `node:http` directly.
- */
-export interface Answer {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string>>;
-  /** The body, or `null` for none. */
-  readonly body: string | null;
 }
 
 /** An answer as a `Response`. */

@@ -260,8 +260,7 @@ export function createRouter(options: RouterOptions): Router {
         const name = queueNameOf(segments[1]!);
         if (name === undefined) return undefined;
         const context = contextFor(name);
-        return (body, gone) =>
-          answerHot(context, method as "POST" | "GET" | "DELETE", url.href, body, gone);
+        return (body, gone) => answerHot(context, method, url.href, body, gone);
       },
     });
   }

@@ -172,7 +172,7 @@ export class PgWake {
     if (this.#subscription !== undefined) {
       // Subscribed where `setup` would create the table: if it has been created elsewhere, move.
       if (this.#channel === undefined && this.#subscribed !== undefined) {
-        (async () => await this.channel(this.#driver))().catch(() => undefined);
+        Promise.resolve(this.channel(this.#driver)).catch(() => undefined);
       }
       return;
     }

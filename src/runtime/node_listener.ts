@@ -123,6 +123,9 @@ export interface FastAnswer {
   readonly body: string | null;
 }
 
+/** The methods of the fast routes: goqite's send, receive and delete. */
+export type FastMethod = "POST" | "GET" | "DELETE";
+
 /** Answers a request on a fast route, given its whole body; it never rejects. */
 export type FastRoute = (body: Uint8Array, gone: () => boolean) => Promise<FastAnswer>;
 
@@ -134,7 +137,7 @@ export type FastRoute = (body: Uint8Array, gone: () => boolean) => Promise<FastA
  * POST's or DELETE's body only when it has a Content-Length within `maxBody`.
  */
 export interface FastRoutes {
-  route(method: string, url: URL, contentType: string | undefined): FastRoute | undefined;
+  route(method: FastMethod, url: URL, contentType: string | undefined): FastRoute | undefined;
   /** The largest body a fast route reads; a larger one takes the Web-standard path. */
   readonly maxBody: number;
 }
@@ -150,7 +153,7 @@ export function nodeListener(
 ): NodeListener {
   const { host = "localhost", expectContinue = false } = options;
   return (req, res) => {
-    if (fast !== undefined && !expectContinue) {
+    if (fast !== undefined) {
       const route = fastRouteOf(req, fast, host);
       if (route !== undefined) {
         void answerFast(req, res, route);
@@ -251,21 +254,16 @@ async function answerFast(
   }
 }
 
-/** The length of `text` in UTF-8, in bytes. */
+/** The length of `text` in UTF-8, in bytes (a lone surrogate is written as U+FFFD, 3 bytes). */
 function utf8Length(text: string): number {
   let length = text.length;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (code < 0x80) continue;
-    if (code < 0x800) length += 1;
-    else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      // A surrogate pair: 4 bytes for 2 UTF-16 units; a lone surrogate is written as U+FFFD.
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        length += 2;
-        i++;
-      } else length += 2;
-    } else length += 2;
+    // 2 bytes for one UTF-16 unit below U+0800, 3 above; 4 for a surrogate pair's two units.
+    length += code < 0x800 ? 1 : 2;
+    const next = text.charCodeAt(i + 1);
+    if (code >= 0xd800 && code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) i++;
   }
   return length;
 }
