@@ -42,6 +42,11 @@ interface Lever {
   readonly prefetch?: number;
 }
 
+/** A tweak that drops these indexes. */
+function without(...indexes: string[]): (store: Store) => void {
+  return (store) => store.db.exec(indexes.map((index) => `drop index ${index}`).join("; "));
+}
+
 /** Rebuilds a file's (empty, just set-up) database with pages of 1 KiB; memory is left as is. */
 function smallPages(store: Store): void {
   if (store.path === "") return;
@@ -61,22 +66,22 @@ const LEVERS: readonly Lever[] = [
   {
     workload: "single",
     change: "without qite's two indexes (goqite's index only)",
-    tweak: (store): void => store.db.exec("drop index qite_ready_idx; drop index qite_waiting_idx"),
+    tweak: without("qite_ready_idx", "qite_waiting_idx"),
   },
   {
     workload: "single",
     change: "without goqite's index (qite's two only)",
-    tweak: (store): void => store.db.exec("drop index goqite_queue_priority_created_idx"),
+    tweak: without("goqite_queue_priority_created_idx"),
   },
   {
     workload: "single",
     change: "without qite_waiting_idx (no retries found, no dead skipped: a lower bound)",
-    tweak: (store): void => store.db.exec("drop index qite_waiting_idx"),
+    tweak: without("qite_waiting_idx"),
   },
   {
     workload: "single",
     change: "without qite_ready_idx (no order among the fresh: a lower bound)",
-    tweak: (store): void => store.db.exec("drop index qite_ready_idx"),
+    tweak: without("qite_ready_idx"),
   },
   {
     workload: "single",
@@ -93,7 +98,7 @@ const LEVERS: readonly Lever[] = [
   {
     workload: "lapsed",
     change: "without qite's two indexes (goqite's index only)",
-    tweak: (store): void => store.db.exec("drop index qite_ready_idx; drop index qite_waiting_idx"),
+    tweak: without("qite_ready_idx", "qite_waiting_idx"),
   },
   { workload: "batch-raw", change: "none" },
   {
@@ -104,7 +109,7 @@ const LEVERS: readonly Lever[] = [
   {
     workload: "batch-raw",
     change: "without qite's two indexes",
-    tweak: (store): void => store.db.exec("drop index qite_ready_idx; drop index qite_waiting_idx"),
+    tweak: without("qite_ready_idx", "qite_waiting_idx"),
   },
   { workload: "runner", change: "none" },
   { workload: "runner", change: "prefetch 100 (default 1000)", prefetch: 100 },
