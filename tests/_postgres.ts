@@ -7,9 +7,11 @@
  */
 
 import postgres from "postgres";
-import { setup } from "../postgres/mod.ts";
+import { type PostgresQueue, setup } from "../postgres/mod.ts";
 import type { PostgresClient, PostgresDriverName } from "../postgres/mod.ts";
 import { detectRuntime } from "../src/runtime/detect.ts";
+import assert from "node:assert/strict";
+import { sleep, text } from "./_helpers.ts";
 
 /** The server the tests use. */
 export const PG_URL: string =
@@ -150,4 +152,40 @@ export class TestDatabase {
       await this.admin.end();
     }
   }
+}
+
+/** How {@linkcode wakeLatencies} measures. */
+export interface WakeRounds {
+  /** How many messages are sent, one at a time. */
+  readonly rounds: number;
+  /** Round r's send comes `20 + r * spacing` ms after its waiter started waiting. */
+  readonly spacing: number;
+  /** The waiter's polling interval, in ms (longer than a wake-up by NOTIFY should take). */
+  readonly interval: number;
+  /** How long a waiter may wait, in ms. */
+  readonly timeout: number;
+}
+
+/**
+ * The times from a send on `sender` to its receipt by a `receiveAndWait` on `waiter`, in ms,
+ * shortest first: each round a waiter waits, and the send comes at a different moment of the
+ * heartbeat.
+ */
+export async function wakeLatencies(
+  waiter: PostgresQueue,
+  sender: PostgresQueue,
+  { rounds, spacing, interval, timeout }: WakeRounds,
+): Promise<number[]> {
+  const latencies: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const waiting = waiter.receiveAndWait({ interval, signal: AbortSignal.timeout(timeout) });
+    await sleep(20 + round * spacing);
+    const started = performance.now();
+    await sender.send({ body: `wake ${round}` });
+    const message = await waiting;
+    latencies.push(performance.now() - started);
+    assert.equal(text(message.body), `wake ${round}`);
+    await waiter.delete(message);
+  }
+  return latencies.sort((a, b) => a - b);
 }

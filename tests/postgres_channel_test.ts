@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { PostgresQueue, QueueError } from "../postgres/mod.ts";
 import type { PostgresDriverName } from "../postgres/mod.ts";
 import { runtimeCommand, sleep, text } from "./_helpers.ts";
-import { testClients, TestDatabase } from "./_postgres.ts";
+import { testClients, TestDatabase, wakeLatencies as inProcessLatencies } from "./_postgres.ts";
 
 const CHILD = fileURLToPath(new URL("./_pg_child.ts", import.meta.url));
 
@@ -186,21 +186,8 @@ for (const driver of testClients()) {
       const named = new PostgresQueue({ sql: client.sql, schema: db.schema, name: "q" });
       queues.push(onPath, named);
       for (const [waiter, sender] of [[onPath, named], [named, onPath]] as const) {
-        const latencies: number[] = [];
-        for (let round = 0; round < 7; round++) {
-          const waiting = waiter.receiveAndWait({
-            interval: 5000,
-            signal: AbortSignal.timeout(15_000),
-          });
-          await sleep(20 + round * 137);
-          const started = performance.now();
-          await sender.send({ body: `round ${round}` });
-          const message = await waiting;
-          latencies.push(performance.now() - started);
-          assert.equal(text(message.body), `round ${round}`);
-          await waiter.delete(message);
-        }
-        assertWokenByNotify(latencies.sort((a, b) => a - b));
+        const rounds = { rounds: 7, spacing: 137, interval: 5000, timeout: 15_000 };
+        assertWokenByNotify(await inProcessLatencies(waiter, sender, rounds));
       }
     } finally {
       for (const queue of queues) await queue.close();

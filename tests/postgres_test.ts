@@ -21,7 +21,7 @@ import type { PostgresDriverName } from "../postgres/mod.ts";
 import { createJob, decodeJob } from "../jobs/mod.ts";
 import { retried } from "../src/postgres/_errors.ts";
 import { FakeClock, runScript, sleep, text } from "./_helpers.ts";
-import { openClient, testClients, TestDatabase, uniqueSchema } from "./_postgres.ts";
+import { openClient, testClients, TestDatabase, uniqueSchema, wakeLatencies } from "./_postgres.ts";
 import { wrapClient } from "../src/postgres/_client.ts";
 import { wakeOf } from "../src/postgres/_wake.ts";
 
@@ -681,21 +681,8 @@ eachClient("A client its owner ended makes operations fail with CLOSED", async (
 
 /** The median time from a send on `sender` to its receipt by a waiter on `waiter`, in ms. */
 async function wakeLatency(waiter: PostgresQueue, sender: PostgresQueue): Promise<number> {
-  const latencies: number[] = [];
-  for (let i = 0; i < 9; i++) {
-    const waiting = waiter.receiveAndWait({
-      interval: 60_000,
-      signal: AbortSignal.timeout(10_000),
-    });
-    await sleep(20 + i * 37); // at different moments of the heartbeat
-    const started = performance.now();
-    await sender.send({ body: `wake ${i}` });
-    const message = await waiting;
-    latencies.push(performance.now() - started);
-    assert.equal(text(message.body), `wake ${i}`);
-    await waiter.delete(message);
-  }
-  return latencies.sort((a, b) => a - b)[4]!;
+  const rounds = { rounds: 9, spacing: 37, interval: 60_000, timeout: 10_000 };
+  return (await wakeLatencies(waiter, sender, rounds))[4]!;
 }
 
 eachClient("A send on another client wakes a waiter through NOTIFY, not by polling", async (
