@@ -278,14 +278,10 @@ eachDriver("The actions delete, redrive one or all, and purge dead messages", as
   assert.deepEqual(await act("redrive", {}), { count: 2 });
   for (const message of await queue.receiveBatch(2)) await queue.bury(message);
   assert.deepEqual(await act("purge-dead", {}), { count: 2 });
-  assert.deepEqual(await queue.stats(), {
-    total: 2,
-    visible: 2,
-    inFlight: 0,
-    delayed: 0,
-    dead: 0,
-    oldestVisibleAge: (await queue.stats()).oldestVisibleAge,
-  });
+  // One stats() call: its age is read from the clock, so a second call may differ by a tick.
+  const { oldestVisibleAge, ...counts } = await queue.stats();
+  assert.equal(typeof oldestVisibleAge, "number");
+  assert.deepEqual(counts, { total: 2, visible: 2, inFlight: 0, delayed: 0, dead: 0 });
   assert.equal(throughput.series("q").totals.delete, 1);
   assert.equal((await post(board, "/delete", { queue: "q", csrf })).status, 400);
 });
