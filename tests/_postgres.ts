@@ -143,6 +143,25 @@ export class TestDatabase {
     return Number(rows[0]?.n);
   }
 
+  /**
+   * The queries of this test's listening connections (`LISTEN …`), once there is at least one:
+   * a client opens its subscription at its first wait, after connecting and looking its channel
+   * up. Throws if none opens within `ms`.
+   */
+  async listening(ms = 10_000): Promise<string[]> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const rows = await this.admin.exec(
+        `select query from pg_stat_activity
+         where application_name = $1 and query ilike 'listen%'`,
+        [this.schema],
+      );
+      if (rows.length > 0) return rows.map((row) => String(row.query));
+      if (Date.now() > deadline) throw new Error(`no listening connection within ${ms} ms`);
+      await sleep(20);
+    }
+  }
+
   /** Ends the clients and drops the schema. */
   async close(): Promise<void> {
     for (const client of this.#clients) await client.end();

@@ -128,7 +128,7 @@ test("The standalone server asks for the bearer token it was given, on the dashb
 test("SIGTERM ends long polls without handing out messages, then exits with 0", async () => {
   await withServer([], async ({ url, child, exited, output }, path) => {
     const polling = fetch(`${url}/queues/q?timeout=20s`);
-    await sleep(200);
+    await sleep(500); // the poll reaches the server and waits
     const started = Date.now();
     child.kill("SIGTERM");
     const answer = await polling;
@@ -354,7 +354,7 @@ test("The standalone server serves a PostgreSQL database given as QITE_DB, then 
     assert.equal(await emails.delete(message!), true);
     await emails.send({ body: "stays" });
     const polling = fetch(`${url}/queues/other?timeout=20s`);
-    await sleep(200);
+    await sleep(500); // the poll reaches the server and waits
     child.kill("SIGTERM");
     assert.equal((await polling).status, 204);
     assert.equal(await exited, 0);

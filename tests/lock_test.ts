@@ -61,7 +61,7 @@ eachDriver(
     const message = await a.receive();
     const returned = performance.now();
     assert.equal(message?.id, id);
-    assert.ok(returned >= (await released) - 50, "the receive waited for the lock");
+    assert.ok(returned >= (await released) - 250, "the receive waited for the lock");
     let other;
     while ((other = await b.receive()) === undefined) await sleep(5);
     const after = performance.now() - returned;
@@ -93,7 +93,7 @@ eachDriver(
       const releasedAt = await released;
       const sentAt = await sent;
       assert.ok(answeredAt < releasedAt, "the request was answered while the lock was held");
-      assert.ok(sentAt >= releasedAt - 50, "the send waited for the lock");
+      assert.ok(sentAt >= releasedAt - 250, "the send waited for the lock");
       const heldFor = releasedAt - start;
       assert.ok(heldFor >= 1900, `the lock was held ${heldFor.toFixed(0)} ms`);
       assert.ok(ticks >= 300, `a 5 ms interval fired ${ticks} times in ${heldFor.toFixed(0)} ms`);

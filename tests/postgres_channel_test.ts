@@ -159,7 +159,7 @@ for (const driver of testClients()) {
         interval: 5000,
         signal: AbortSignal.timeout(15_000),
       });
-      await sleep(300);
+      await db.listening();
       const begin = (client.sql as { begin(fn: (tx: unknown) => Promise<void>): Promise<void> })
         .begin;
       let committed = 0;
@@ -210,15 +210,10 @@ for (const driver of testClients()) {
         queues.push(queue);
         waits.push(queue.receiveAndWait({ signal: controller.signal }).catch(() => undefined));
       }
-      await sleep(500);
       for (const db of [first, second]) {
-        const rows = await first.admin.exec(
-          `select query from pg_stat_activity
-           where application_name = $1 and query ilike 'listen%'`,
-          [db.schema],
-        );
-        assert.equal(rows.length, 1, `one listening connection for ${db.schema}`);
-        assert.match(String(rows[0]!.query), new RegExp(`"qite\\.${db.schema}"`));
+        const queries = await db.listening();
+        assert.equal(queries.length, 1, `one listening connection for ${db.schema}`);
+        assert.match(queries[0]!, new RegExp(`"qite\\.${db.schema}"`));
       }
     } finally {
       controller.abort();

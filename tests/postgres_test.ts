@@ -399,22 +399,24 @@ eachClient("Processes whose clocks are off by minutes agree on delays and leases
 ) => {
   const q = queue();
   const minutes = 10 * 60_000;
-  // A sender whose clock is 10 minutes behind: its delay still runs on the server's clock.
-  const sent = await child([driver, db.schema, String(-minutes), "send", "late", "1500"]);
+  // A sender whose clock is 10 minutes behind: its delay still runs on the server's clock. The
+  // clock is read before the child starts, so however long the child takes to start and exit,
+  // the message cannot be due before `started` + 3 s.
   const started = Date.now();
+  const sent = await child([driver, db.schema, String(-minutes), "send", "late", "3000"]);
   assert.equal(await q.receive(), undefined, "not visible before its delay");
-  while (Date.now() - started < 1400) {
+  while (Date.now() - started < 2900) {
     assert.equal(await q.receive(), undefined);
     await sleep(100);
   }
-  const message = await q.receiveAndWait({ signal: AbortSignal.timeout(5000), interval: 50 });
+  const message = await q.receiveAndWait({ signal: AbortSignal.timeout(8000), interval: 50 });
   assert.equal(message.id, sent);
   await q.delete(message);
-  // A receiver whose clock is 10 minutes ahead: its lease still lasts 1.5 s, not 10 minutes.
+  // A receiver whose clock is 10 minutes ahead: its lease still lasts 3 s, not 10 minutes.
   const id = await q.send({ body: "leased" });
-  assert.equal(await child([driver, db.schema, String(minutes), "receive", "1500"]), id);
+  assert.equal(await child([driver, db.schema, String(minutes), "receive", "3000"]), id);
   assert.equal(await q.receive(), undefined, "hidden while the lease runs");
-  const again = await q.receiveAndWait({ signal: AbortSignal.timeout(5000), interval: 50 });
+  const again = await q.receiveAndWait({ signal: AbortSignal.timeout(8000), interval: 50 });
   assert.equal(again.id, id);
   assert.equal(again.received, 2);
 });
@@ -707,7 +709,7 @@ eachClient("Waiters are still woken while the listening connection is down, and 
       interval: 60_000,
       signal: AbortSignal.timeout(10_000),
     });
-    await sleep(50);
+    await db.listening(); // opened at the first wait, and again after each end
     assert.equal(await db.terminate("query ilike 'listen%'"), 1, "the listening connection");
     await sender.send({ body: `round ${round}` });
     const message = await waiting;

@@ -60,12 +60,14 @@ eachEngine("Runner retries a throwing job with growing delays and it ends dead",
 eachEngine("Runner extends a job that runs longer than the timeout, so it runs once", async (
   { queue, count },
 ) => {
-  const jobs = queue({ name: "jobs", fakeClock: false, timeout: 100 });
-  const runner = new Runner({ queue: jobs, extend: 100, limit: 4 });
+  // Leases of 500 ms renewed at 80 %: 100 ms for a renewal to reach PostgreSQL, and three
+  // renewals in the job's 1.5 s.
+  const jobs = queue({ name: "jobs", fakeClock: false, timeout: 500 });
+  const runner = new Runner({ queue: jobs, extend: 500, limit: 4 });
   let runs = 0;
   runner.register("slow", async () => {
     runs++;
-    await sleep(450);
+    await sleep(1500);
   });
   await createJob(jobs, "slow", "x");
   const stop = run(runner);
