@@ -32,4 +32,14 @@ import process from "node:process";
 import { main } from "../cli/main.ts";
 
 const status = await main(process.argv.slice(2));
-if (status !== undefined) process.exit(status);
+if (status !== undefined) {
+  // Node writes to a full pipe asynchronously: exiting at once would cut the output off (at
+  // 64 KiB when a slower program reads it). A write's callback runs once everything before it
+  // is written.
+  await Promise.all(
+    [process.stdout, process.stderr].map((stream) =>
+      new Promise<void>((resolve) => stream.write("", () => resolve()))
+    ),
+  );
+  process.exit(status);
+}

@@ -27,6 +27,11 @@ export interface QiteOptions {
   env?: Record<string, string | undefined>;
   /** Standard input's bytes; none (closed) by default. */
   stdin?: Uint8Array | string;
+  /**
+   * Reads nothing of standard output for this many ms, as a slow reader at the other end of a
+   * pipe would, so that the pipe fills up.
+   */
+  slowReader?: number;
 }
 
 /** The environment without the variables that qite reads, so that the caller's do not leak in. */
@@ -54,6 +59,10 @@ export function qite(args: readonly string[], options: QiteOptions = {}): Promis
   child.stdout!.setEncoding("utf8");
   child.stderr!.setEncoding("utf8");
   child.stdout!.on("data", (chunk: string) => stdout += chunk);
+  if (options.slowReader !== undefined) {
+    child.stdout!.pause();
+    setTimeout(() => child.stdout!.resume(), options.slowReader);
+  }
   child.stderr!.on("data", (chunk: string) => stderr += chunk);
   child.stdin!.end(options.stdin ?? "");
   return new Promise((resolve, reject) => {

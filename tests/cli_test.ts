@@ -263,6 +263,30 @@ test("On a SQLite file, qite pages through dead messages, redrives and purges th
   }
 });
 
+test("qite's whole output reaches a pipe, however long, before it exits", async () => {
+  const { path, done } = sqliteFile();
+  try {
+    const db = open(path);
+    const queue = new Queue({ db, name: "long" });
+    // About 800 KiB of JSON, to a reader that waits: far more than a pipe holds, so the rest
+    // waits in the writer (Node queues it and writes it asynchronously).
+    await queue.sendBatch(
+      Array.from({ length: 200 }, (_, i) => ({ body: `${i}:${"x".repeat(4000)}` })),
+    );
+    db.close();
+    const args = ["peek", "long", "--limit", "200", "--json", "--db", path];
+    const stdout = await ok(args, { slowReader: 1000 });
+    const peeked = JSON.parse(stdout) as Array<{ body: string }>;
+    assert.equal(peeked.length, 200);
+    assert.deepEqual(
+      peeked.map((message) => Number(message.body.split(":")[0])).sort((a, b) => a - b),
+      Array.from({ length: 200 }, (_, i) => i),
+    );
+  } finally {
+    done();
+  }
+});
+
 test("qite refuses a missing SQLite file without creating it, and a file that is not one", async () => {
   const dir = tempDir();
   try {
