@@ -98,7 +98,10 @@ const ROUTES: ReadonlySet<string> = new Set([
   "release",
   "bury",
 ]);
-/** Queue objects kept for reuse; they hold no resources, so the oldest are simply dropped. */
+/**
+ * Queue objects kept open for reuse. Beyond this many, the one used least recently that serves
+ * no request is closed (closing ends a queue's waits, so one that serves a long poll never is).
+ */
 const MAX_CACHED_QUEUES = 1000;
 
 /**
@@ -179,23 +182,44 @@ export function createRouter(options: RouterOptions): Router {
   const placeholder = open("-");
   const template = handlerContext(placeholder, handlerOptions);
   void placeholder.close();
-  const contexts = new Map<string, HandlerContext>();
-  const contextFor = (name: string): HandlerContext => {
-    let context = contexts.get(name);
-    if (context === undefined) {
+  // The open queues, least recently used first (a use moves its queue to the end), each with
+  // the number of requests it is serving.
+  const contexts = new Map<string, { context: HandlerContext; serving: number }>();
+  const cachedFor = (name: string): { context: HandlerContext; serving: number } => {
+    let cached = contexts.get(name);
+    if (cached !== undefined) {
+      contexts.delete(name);
+    } else {
       if (contexts.size >= MAX_CACHED_QUEUES) {
-        const [oldest, dropped] = contexts.entries().next().value!;
-        contexts.delete(oldest);
-        void dropped.queue.close();
+        // When every open queue serves a request, none is closed and the cache grows.
+        for (const [oldest, idle] of contexts) {
+          if (idle.serving > 0) continue;
+          contexts.delete(oldest);
+          void idle.context.queue.close();
+          break;
+        }
       }
-      context = { ...template, queue: open(name) };
-      contexts.set(name, context);
+      cached = { context: { ...template, queue: open(name) }, serving: 0 };
     }
-    return context;
+    contexts.set(name, cached);
+    return cached;
+  };
+  /** Runs `work` with the queue's context, which stays open until `work` settles. */
+  const serving = async <T>(
+    name: string,
+    work: (context: HandlerContext) => Promise<T>,
+  ): Promise<T> => {
+    const cached = cachedFor(name);
+    cached.serving++;
+    try {
+      return await work(cached.context);
+    } finally {
+      cached.serving--;
+    }
   };
   const serveDashboard = board === undefined
     ? undefined
-    : createDashboard({ list, queue: (name) => contextFor(name).queue }, {
+    : createDashboard({ list, queue: (name) => cachedFor(name).context.queue }, {
       ...board,
       basePath: template.basePath ?? "",
     });
@@ -236,12 +260,12 @@ export function createRouter(options: RouterOptions): Router {
     }
     const rest = segments.slice(2).join("/");
     if (!ROUTES.has(rest)) return text(404, `not found: no route ${JSON.stringify(rest)}`);
-    return handleRequest(contextFor(name), request, rest as Route);
+    return serving(name, (context) => handleRequest(context, request, rest as Route));
   };
   const fetch = (request: Request): Promise<Response> =>
     route(request).catch((error) => failure(template, request, error));
   const close = (): void => {
-    for (const context of contexts.values()) void context.queue.close();
+    for (const { context } of contexts.values()) void context.queue.close();
     contexts.clear();
     if (owned) (db as Database).close();
   };
@@ -259,8 +283,8 @@ export function createRouter(options: RouterOptions): Router {
         if (segments?.length !== 2 || segments[0] !== "queues") return undefined;
         const name = queueNameOf(segments[1]!);
         if (name === undefined) return undefined;
-        const context = contextFor(name);
-        return (body, gone) => answerHot(context, method, url.href, body, gone);
+        return (body, gone) =>
+          serving(name, (context) => answerHot(context, method, url.href, body, gone));
       },
     });
   }

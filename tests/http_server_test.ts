@@ -269,6 +269,24 @@ test("A TypeError from authorize is a 500 without detail over TCP, on every rout
   assert.match(logged[0]!, /^TypeError: the token table is missing/);
 });
 
+test("Requests to more queues than the server keeps open never end a long poll, over TCP", async () => {
+  await using server = await serve({ db: ":memory:", port: 0, dashboard: true });
+  const waiting = createClient(`${server.url}/queues/waiting`);
+  const poll = waiting.receiveAndWait({ signal: AbortSignal.timeout(30_000) });
+  await sleep(100);
+  // 1 100 other queues, through the API and the dashboard: beyond the 1 000 the router keeps.
+  for (let i = 0; i < 1100; i++) {
+    const path = i % 2 === 0 ? `/queues/other${i}/stats` : `/queue.json?name=other${i}`;
+    const answer = await fetch(`${server.url}${path}`);
+    assert.equal(answer.status, 200, `${path}: ${await answer.clone().text()}`);
+    await answer.body?.cancel();
+  }
+  await waiting.send({ body: "for the poll" });
+  const message = await poll;
+  assert.equal(text(message.body), "for the poll");
+  assert.equal(message.received, 1);
+});
+
 test(
   "On Deno, long polls work with and without --unstable-no-legacy-abort; without it Deno warns",
   {
