@@ -51,7 +51,8 @@ const lastRandom = new Uint8Array(RANDOM_BYTES);
  * so ids never collide). Ids made later sort later, also within one millisecond of one process
  * (there the random part of the previous id is counted up by one, as in a monotonic ULID), so
  * new rows land at the end of the primary key's B-tree instead of at random pages, and the
- * PostgreSQL engine breaks ties of equal `created` times in send order. goqite's random ids and
+ * PostgreSQL engine breaks ties of equal `created` times (separate sends in one microsecond) in
+ * send order. goqite's random ids and
  * these share one table.
  */
 export function newId(): string {

@@ -87,6 +87,19 @@ eachEngine("Queue.receiveBatch() merges fresh messages and due retries in goqite
   assert.deepEqual(order, ["delayed high", "old, will be retried", "new", "new low"]);
 });
 
+eachEngine(
+  "Retries from a batch keep their place in send order ahead of the rest of their batch",
+  async ({ queue, clock }) => {
+    const q = queue({ name: "q", timeout: 100 });
+    const ids = await q.sendBatch(Array.from({ length: 20 }, (_, i) => ({ body: `m${i}` })));
+    assert.deepEqual((await q.receiveBatch(10)).map((m) => m.id), ids.slice(0, 10));
+    clock.advance(100); // the first ten are retries now, as old as the other ten
+    const order = (await q.receiveBatch(5)).map((m) => m.id);
+    for (let i = 5; i < 20; i++) order.push((await q.receive())!.id);
+    assert.deepEqual(order, ids);
+  },
+);
+
 eachEngine("Queue.deleteBatch() and extendBatch() report each entry's outcome", async (
   { queue, clock, count },
 ) => {

@@ -485,6 +485,42 @@ eachClient(
   },
 );
 
+eachClient("stats() gives the oldest visible message's age in whole milliseconds", async (
+  { queue },
+) => {
+  const q = queue();
+  await q.send({ body: "ageing" });
+  await sleep(3);
+  const ages = [];
+  for (let i = 0; i < 5; i++) ages.push((await q.stats()).oldestVisibleAge);
+  for (const age of ages) assert.ok(Number.isInteger(age) && age! >= 0, `${ages}`);
+});
+
+eachClient(
+  "Inside a long transaction, queue.with(tx) times leases and delays from each statement, not from the transaction's start",
+  async ({ db, queue }) => {
+    const q = queue({ timeout: 1000 });
+    const other = queue({ timeout: 1000 });
+    const sql = db.client().sql as unknown as {
+      begin<T>(fn: (tx: object) => Promise<T>): Promise<T>;
+    };
+    await q.send({ body: "leased late" });
+    const [message, delayed] = await sql.begin(async (tx) => {
+      await sleep(1500); // the transaction is old now: now() is 1.5 s behind the clock
+      const inside = q.with(tx);
+      const received = await inside.receive();
+      assert.ok(received);
+      return [received, await inside.send({ body: "delayed late", delay: 1000 })] as const;
+    });
+    // Both lasts 1 s from their statements, which ran less than 1 s ago.
+    assert.equal(await other.receive(), undefined, "the lease holds after the commit");
+    const peeked = (await other.peek({ state: "delayed" })).map((m) => m.id);
+    assert.deepEqual(peeked, [delayed], "the delay runs after the commit");
+    const again = await other.receiveAndWait({ signal: AbortSignal.timeout(5000), interval: 50 });
+    assert.equal(again.id, message.id, "the lease lapses in time");
+  },
+);
+
 eachClient("queue.with(tx) receives, extends and deletes inside the transaction", async (
   { db, queue },
 ) => {
@@ -769,11 +805,13 @@ eachClient("sendBatch() keeps each entry's body, delay and priority at every bat
       priority: (i % 5) - 2,
     }));
     const ids = await q.sendBatch(messages);
+    // Times in µs after the clock's time: created 1 µs apart in send order, timeout by delay.
     const rows = await db.admin.exec(
       `select id, body, priority,
-         (extract(epoch from timeout - created) * 1000)::float8 as delay
+         (extract(epoch from created - $2::timestamptz) * 1000000)::float8 as created,
+         (extract(epoch from timeout - $2::timestamptz) * 1000000)::float8 as timeout
        from goqite where id = any($1::text[])`,
-      [`{${ids.join(",")}}`],
+      [`{${ids.join(",")}}`, new Date(clock.now).toISOString()],
     );
     const byId = new Map(rows.map((row) => [row.id, row]));
     ids.forEach((id, i) => {
@@ -784,9 +822,21 @@ eachClient("sendBatch() keeps each entry's body, delay and priority at every bat
         [...(typeof body === "string" ? new TextEncoder().encode(body) : body)],
       );
       assert.equal(row.priority, messages[i]!.priority);
-      assert.equal(row.delay, messages[i]!.delay);
+      assert.equal(row.created, i);
+      assert.equal(row.timeout, messages[i]!.delay * 1000);
     });
   }
+  // In a batch of over a thousand, a delay of 1 ms still ends after the message's created time,
+  // and never before the delay: the message waits as a delayed one, not as a ready one.
+  clock.advance(60_000);
+  const ids = await q.sendBatch(Array.from({ length: 2000 }, () => ({ body: "d", delay: 1 })));
+  const [late] = await db.admin.exec(
+    `select count(*)::int4 as n from goqite
+     where id = any($1::text[]) and (timeout <= created or timeout < $2::timestamptz)`,
+    [`{${ids.join(",")}}`, new Date(clock.now + 1).toISOString()],
+  );
+  assert.equal(late?.n, 0);
+  assert.equal((await q.peek({ state: "delayed", limit: 2000 })).length, 2000);
 });
 
 eachClient("Every byte value and a body of a megabyte come back intact", async ({ queue }) => {

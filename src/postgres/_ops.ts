@@ -148,7 +148,7 @@ export class PgOps {
     }
   }
 
-  /** The time to bind as `$1`: the test clock's, or null for the server's `now()`. */
+  /** The time to bind as `$1`: the test clock's, or null for the server's statement time. */
   #now(): string | null {
     const clock = this.settings.clock;
     return clock === undefined ? null : new Date(clock()).toISOString();
@@ -488,7 +488,10 @@ export class PgOps {
       inFlight: Number(row?.in_flight),
       delayed: Number(row?.delayed),
       dead: Number(row?.dead),
-      oldestVisibleAge: age === null || age === undefined ? undefined : Math.max(0, Number(age)),
+      oldestVisibleAge: age === null || age === undefined
+        ? undefined
+        // Whole milliseconds, as on SQLite (whose times have no finer part).
+        : Math.max(0, Math.floor(Number(age))),
     };
   }
 }

@@ -1,9 +1,12 @@
 /**
  * The SQL of a PostgreSQL queue, built once per table and `maxReceive`.
  *
- * Time: every statement reads the time as `coalesce($1::timestamptz, now())`: the database
- * server's clock, unless a test binds a time of its own (the queue's `clock` option). So every
- * machine agrees on leases and delays whatever its own clock says.
+ * Time: every statement reads the time as `coalesce($1::timestamptz, statement_timestamp())`:
+ * the database server's clock, unless a test binds a time of its own (the queue's `clock`
+ * option). So every machine agrees on leases and delays whatever its own clock says. It is the
+ * statement's time, not `now()`: `now()` is when the transaction began, and inside a caller's
+ * transaction (`queue.with(tx)`) that has run a while, a lease or a delay timed from it would
+ * already be over, or nearly, when the transaction commits.
  *
  * Receipts: a delivery is identified by the message's receive count and its `created` time in
  * microseconds since the epoch at the receive (a `timestamptz` keeps microseconds, a JavaScript
@@ -31,7 +34,7 @@
  */
 
 /** The current time: the server's, unless a time is bound as `$1`. */
-const NOW = "coalesce($1::timestamptz, now())";
+const NOW = "coalesce($1::timestamptz, statement_timestamp())";
 
 /** A column's time in microseconds since the epoch, exactly (PostgreSQL ≥ 14). */
 function micros(column: string): string {
@@ -275,14 +278,23 @@ export function buildSql(table: string, maxReceive: number): QueueSql {
   values ($3::text, ${NOW}, ${NOW}, $2::text, $4::bytea, ${NOW} + ${ms("$5")}, $6::int4)
   on conflict (id) do nothing)
 select pg_notify($7::text, $8::text) is null as notified`,
+    // A batch's messages are created 1 µs apart, in send order: goqite's order (priority, then
+    // created) is then send order within a batch too, also once some are retries (a retry is
+    // a new row version, which an index scan would otherwise give after equal keys). A delayed
+    // one stays due after its created time (so in qite_waiting_idx), which in a batch of over
+    // a thousand can add a few µs to a delay of a millisecond or two.
     sendMany: `with rows as (
-  select id, len, delay, priority, (sum(len) over (order by ord) - len)::int4 as off
+  select id, len, delay, priority, (sum(len) over (order by ord) - len)::int4 as off,
+    ${NOW} + (ord - 1) * interval '1 microsecond' as created
   from unnest($3::text[], $5::int4[], $6::float8[], $7::int4[]) with ordinality
     as r(id, len, delay, priority, ord)),
 ins as (
   insert into ${table} (id, created, updated, queue, body, timeout, priority)
-  select id, ${NOW}, ${NOW}, $2::text, substring($4::bytea from off + 1 for len),
-    ${NOW} + delay * interval '1 millisecond', priority
+  select id, created, created, $2::text, substring($4::bytea from off + 1 for len),
+    case when delay > 0
+      then greatest(${NOW} + delay * interval '1 millisecond', created + interval '1 microsecond')
+      else ${NOW} end,
+    priority
   from rows
   on conflict (id) do nothing)
 select pg_notify($8::text, $9::text) is null as notified`,

@@ -100,7 +100,7 @@ export interface PostgresQueueOptions {
   retryTimeout?: number;
   /**
    * A clock, in milliseconds since the epoch, that replaces the database server's: for tests
-   * only. By default every time comes from the server's `now()`, so machines whose clocks
+   * only. By default every time comes from the server's clock, so machines whose clocks
    * disagree still agree on leases and delays.
    */
   clock?: () => number;
