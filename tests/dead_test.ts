@@ -42,6 +42,19 @@ eachEngine("Queue.listDead() lists dead messages oldest first, a page at a time"
   assert.equal(await q.countDead(), 5);
 });
 
+eachEngine("Queue.listDead() gives no cursor on a full last page", async (context) => {
+  const q = await killed(context, ["a", "b", "c", "d"]);
+  const first = await q.listDead({ limit: 2 });
+  assert.deepEqual(first.messages.map((m) => text(m.body)), ["a", "b"]);
+  assert.ok(first.cursor !== undefined);
+  const last = await q.listDead({ limit: 2, cursor: first.cursor });
+  assert.deepEqual(last.messages.map((m) => text(m.body)), ["c", "d"]);
+  assert.equal(last.cursor, undefined, "nothing follows");
+  const all = await q.listDead({ limit: 4 });
+  assert.equal(all.messages.length, 4);
+  assert.equal(all.cursor, undefined);
+});
+
 eachEngine("A message in its last lease is in flight, not dead", async ({ queue, clock }) => {
   const q = queue({ name: "q", timeout: 100, maxReceive: 1 });
   await q.send({ body: "last try" });

@@ -175,3 +175,37 @@ eachEngine(
     }
   },
 );
+
+eachEngine(
+  "A forged receipt (a token no delivery has, or times beyond 64 bits) acts on nothing and fails nothing",
+  async ({ queue, clock }) => {
+    const q = queue({ name: "q", timeout: 100, maxReceive: 1 });
+    await q.sendBatch([{ body: "a" }, { body: "b" }]);
+    const [a, b] = await q.receiveBatch(2) as [Message, Message];
+    for (const delivery of ["1/9999999999999999999", "1/-9999999999999999999", "x", "9/0"]) {
+      const forged = { ...a, delivery };
+      assert.equal(await q.extend(forged, 1000), false, delivery);
+      assert.equal(await q.release(forged), false, delivery);
+      assert.equal(await q.bury(forged), false, delivery);
+      assert.equal(await q.delete(forged), false, delivery);
+      assert.deepEqual(await q.deleteBatch([forged, { ...b, delivery }]), [false, false]);
+    }
+    assert.deepEqual(await q.deleteBatch([{ ...a, delivery: "1/9999999999999999999" }, b]), [
+      false,
+      true,
+    ]);
+    assert.equal(await q.delete(a), true, "the real receipt still acts");
+    // A cursor past every time gives an empty last page; one before every time, the first.
+    await q.send({ body: "dies" });
+    const dying = await q.receive();
+    assert.ok(dying);
+    assert.equal(await q.bury(dying), true);
+    clock.advance(1); // a buried message is dead from the next millisecond
+    assert.deepEqual(await q.listDead({ cursor: "9999999999999999999 m_x" }), {
+      messages: [],
+      cursor: undefined,
+    });
+    const first = await q.listDead({ cursor: "-9999999999999999999 m_x" });
+    assert.equal(first.messages.length, 1);
+  },
+);

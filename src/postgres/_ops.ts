@@ -48,7 +48,31 @@ function numberArray(values: readonly (number | string | null)[]): string {
 /** A delivery token read back: `[received, created µs]`, or `undefined` if it is not one. */
 function parseDelivery(delivery: string): [number, string] | undefined {
   const match = /^(\d{1,9})\/(-?\d{1,19})$/.exec(delivery);
-  return match === null ? undefined : [Number(match[1]), match[2]!];
+  // A time beyond int8 is no delivery of this engine's (and PostgreSQL would refuse to bind it).
+  if (match === null || clampInt8(match[2]!) !== match[2]) return undefined;
+  return [Number(match[1]), match[2]!];
+}
+
+const INT8_MIN = -(2n ** 63n);
+const INT8_MAX = 2n ** 63n - 1n;
+
+/** A decimal integer of up to 19 digits, as text, held to `[min, max]`. */
+function clamp(decimal: string, min: bigint, max: bigint): string {
+  const value = BigInt(decimal);
+  return String(value > max ? max : value < min ? min : value);
+}
+
+/** A decimal integer of up to 19 digits, as `int8` text, held to int8's range. */
+function clampInt8(decimal: string): string {
+  return clamp(decimal, INT8_MIN, INT8_MAX);
+}
+
+/**
+ * A cursor's time in µs, held to times a `timestamptz` can hold (about 2600 BC to 148 000 AD):
+ * beyond them, every message's time is on the same side, so the page is the same.
+ */
+function cursorMicros(decimal: string): string {
+  return clamp(decimal, -(2n ** 57n), 2n ** 62n);
 }
 
 /** The receipt token of a delivery: its receive count and `created` time in µs. */
@@ -429,13 +453,15 @@ export class PgOps {
     const rows = await runner.query(this.sql.listDead, [
       this.#now(),
       this.settings.name,
-      created,
+      created === null ? null : cursorMicros(created),
       id,
-      limit,
+      limit + 1, // one more than the page, to know whether another page follows
     ]);
-    const last = rows.length === limit ? rows[rows.length - 1] : undefined;
+    const more = rows.length > limit;
+    const messages = (more ? rows.slice(0, limit) : rows).map(toInfo);
+    const last = more ? rows[limit - 1]! : undefined;
     return {
-      messages: rows.map(toInfo),
+      messages,
       cursor: last === undefined ? undefined : `${last.created_us as string} ${last.id as string}`,
     };
   }

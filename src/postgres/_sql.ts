@@ -407,7 +407,7 @@ select count(*)::int4 as n from u`,
     listDead: `select ${infoColumns} from ${table}
 where ${dead} and ($3::int8 is null
   or (created, id) > (timestamptz 'epoch' + $3::int8 * interval '1 microsecond', $4::text))
-order by created, id limit $5::int4`,
+order by created, id limit $5::int8`,
     countDead: `select count(*)::float8 as n from ${table} where ${dead}`,
     // A redriven message gets received = 0, created = now (or just past its old created) and
     // timeout = now: visible at once, behind the messages already waiting, fresh again.

@@ -594,10 +594,11 @@ export class QueueOps {
       formatTime(this.settings.clock()),
       created,
       id,
-      limit,
+      limit + 1, // one more than the page, to know whether another page follows
     );
-    const last = rows.length === limit ? rows[rows.length - 1] : undefined;
-    return { messages: rows.map(toInfo), cursor: last === undefined ? undefined : cursorOf(last) };
+    const more = rows.length > limit;
+    if (more) rows.length = limit;
+    return { messages: rows.map(toInfo), cursor: more ? cursorOf(rows[limit - 1]!) : undefined };
   }
 
   /** How many messages are dead. */
