@@ -623,16 +623,23 @@ async function act(board: Board, route: string, form: URLSearchParams): Promise<
       if (delay instanceof Response) return delay;
       if (priority instanceof Response) return priority;
       if (delay > BigInt(MAX_DURATION_MS)) {
-        return jsonError(400, `delay must be at most ${MAX_DURATION_MS} ms (100 years)`);
+        return jsonError(400, `delay must be at most ${MAX_DURATION_MS} ms (about 292 years)`);
       }
       if (priority < -(2n ** 63n) || priority >= 2n ** 63n) {
         return jsonError(400, "priority must be a 64-bit integer");
       }
-      const id = await queue.send({
-        body,
-        delay: Number(delay),
-        priority: Number.isSafeInteger(Number(priority)) ? Number(priority) : priority,
-      });
+      let id;
+      try {
+        id = await queue.send({
+          body,
+          delay: Number(delay),
+          priority: Number.isSafeInteger(Number(priority)) ? Number(priority) : priority,
+        });
+      } catch (error) {
+        // A value this queue's engine cannot hold (PostgreSQL's priority is 32 bits).
+        if (error instanceof RangeError) return jsonError(400, error.message);
+        throw error;
+      }
       record("send", 1);
       return json({ id: id ?? null });
     }

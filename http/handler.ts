@@ -658,14 +658,24 @@ async function send(context: HandlerContext, body: WireRequest): Promise<Answer>
   };
   if (body.messages !== undefined) {
     const entries = batchOf(context, body);
-    const ids = await queue.sendBatch(entries.map((entry, i) => outgoing(entry, entryAt(i))));
+    const outgoings = entries.map((entry, i) => outgoing(entry, entryAt(i)));
+    const ids = await queue.sendBatch(outgoings).catch(refusedValue);
     counted(context, "send", ids.length);
     return jsonAnswer({ IDs: ids });
   }
   const message = single(body);
-  const id = await queue.send(outgoing(message, ""));
+  const id = await queue.send(outgoing(message, "")).catch(refusedValue);
   counted(context, "send", 1);
   return { status: 200, headers: id === undefined ? {} : { "qite-message-id": id }, body: null };
+}
+
+/**
+ * A value the wire allows and the queue's engine does not (a priority beyond PostgreSQL's 32-bit
+ * column) is the client's mistake: 400 with the queue's reason, not 500.
+ */
+function refusedValue(error: unknown): never {
+  if (error instanceof RangeError) throw new WireError(error.message);
+  throw error;
 }
 
 /** PUT: goqite's extend, fenced with `Delivery`, and qite's batch extend. */

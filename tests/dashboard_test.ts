@@ -11,6 +11,8 @@ import {
   Throughput,
 } from "../http/mod.ts";
 import { eachDriver } from "./_helpers.ts";
+import { testClients, TestDatabase } from "./_postgres.ts";
+import { listQueues as listPostgresQueues, PostgresQueue } from "../postgres/mod.ts";
 
 const ORIGIN = "http://dash.test";
 
@@ -488,4 +490,35 @@ test("serve() with a dashboard answers its page and JSON over TCP", async () => 
   });
   const overview = await (await fetch(`${server.url}/overview.json`)).json();
   assert.deepEqual(overview.queues.map((q: { name: string }) => q.name), ["emails"]);
+});
+
+test("On PostgreSQL, the send form refuses a priority beyond 32 bits with 400 and sends nothing", async () => {
+  const database = new TestDatabase(testClients()[0]!);
+  try {
+    await database.setup();
+    const { sql } = database.client();
+    const board = createDashboard({
+      list: () => listPostgresQueues(sql, { schema: database.schema }),
+      queue: (name) => new PostgresQueue({ sql, schema: database.schema, name }),
+    });
+    const csrf = await csrfOf(board);
+    const refused = await post(board, "/send", {
+      queue: "q",
+      csrf,
+      body: "x",
+      priority: "2147483648",
+    });
+    assert.equal(refused.status, 400);
+    assert.match((await refused.json()).error, /priority/);
+    const sent = await post(board, "/send", {
+      queue: "q",
+      csrf,
+      body: "x",
+      priority: "2147483647",
+    });
+    assert.equal(sent.status, 200, await sent.clone().text());
+    assert.equal(await database.count(), 1);
+  } finally {
+    await database.close();
+  }
 });

@@ -370,6 +370,19 @@ test("The standalone server serves a PostgreSQL database given as QITE_DB, then 
     assert.equal(text(message!.body), "hello");
     assert.deepEqual(await (await fetch(`${url}/queues`)).json(), { Queues: ["emails"] });
     assert.equal(await emails.delete(message!), true);
+    // PostgreSQL's priority is 32 bits: beyond them, the client's mistake (400), sending nothing.
+    for (
+      const body of [{ Message: { Body: "", Priority: 2 ** 31 } }, {
+        Messages: [{ Body: "" }, { Body: "", Priority: -(2 ** 31) - 1 }],
+      }]
+    ) {
+      const refused = await fetch(`${url}/queues/emails`, {
+        method: "POST",
+        body: JSON.stringify(body),
+      });
+      assert.equal(refused.status, 400, await refused.clone().text());
+      assert.match(await refused.text(), /priority/);
+    }
     await emails.send({ body: "stays" });
     const polling = fetch(`${url}/queues/other?timeout=20s`);
     await sleep(500); // the poll reaches the server and waits
