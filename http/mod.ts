@@ -41,6 +41,7 @@
  * | `delay-ms` | any `Delay` | to the nanosecond (stored truncated to the millisecond) | rounded up to a whole millisecond | qite keeps milliseconds; a positive delay stays positive |
  * | `headers` | any answer | no extra headers | `Qite-Received`, `Qite-Delivery`, `Qite-Timeout`, `Qite-Max-Receive` (GET), `Qite-Message-Id` (POST), `Qite-Applied` (PUT, DELETE) | what goqite's answers leave out |
  * | `wording` | a 400 | Go's texts, quoting the input whole | goqite's own texts word for word (`ID cannot be empty`, `delay cannot be negative`, the timeout and interval texts); decoding errors as `error decoding request:` and qite's reason; input quoted as an escaped excerpt of at most 64 characters | an error answer never echoes a large input |
+ * | `pg-range` | on PostgreSQL, a `Priority` outside 32 bits (goqite's PostgreSQL column is an `integer`) | 500 with the database's error text | 400 with the queue's reason; nothing is sent | it is the client's mistake |
  * | `5xx` | the queue fails | 500 with the database's error text | 500 without detail (the cause goes to the logger), 503 with `Retry-After` when the database is busy | no internals leak to clients |
  * | `authorize` | with the `authorize` option | no such hook | 403, or the hook's own answer | access control |
  *
