@@ -6,6 +6,7 @@
  * @module
  */
 
+import { crossSiteReason } from "./_cross_site.ts";
 import { QueueError } from "../src/errors.ts";
 import { describeError, log, type Logger } from "../src/logger.ts";
 import type { QueueLike } from "../src/queue_like.ts";
@@ -374,27 +375,12 @@ async function answer(board: Board, request: Request): Promise<Response> {
 }
 
 /**
- * Refuses a POST that a browser says comes from another origin. Browsers send `Sec-Fetch-Site`
- * and `Origin` with every POST; a client that sends neither (curl) still needs the CSRF token or
- * a bearer token. The host is compared rather than the whole origin so that a proxy that ends
- * TLS in front of the server does not break the check.
+ * Refuses a POST that a browser says comes from another origin (see {@linkcode crossSiteReason});
+ * a client that is not a browser (curl) still needs the CSRF token or a bearer token.
  */
 function crossSite(request: Request, url: URL): Response | undefined {
-  const site = request.headers.get("sec-fetch-site");
-  if (site !== null && site !== "same-origin") {
-    return jsonError(403, `cross-site request refused (Sec-Fetch-Site: ${site})`);
-  }
-  const origin = request.headers.get("origin");
-  if (origin !== null) {
-    let host: string | undefined;
-    try {
-      host = new URL(origin).host;
-    } catch {
-      host = undefined;
-    }
-    if (host !== url.host) return jsonError(403, "cross-origin request refused (Origin)");
-  }
-  return undefined;
+  const reason = crossSiteReason(request, url);
+  return reason === undefined ? undefined : jsonError(403, reason);
 }
 
 /** The request's session: always one for an open dashboard; `undefined` when it must sign in. */

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { crossSiteReason } from "./_cross_site.ts";
 import { QueueError } from "../src/errors.ts";
 // An answer before it becomes a `Response`: what the Web-standard handler turns into one, and
 // what the Node listener's fast path for goqite's hot routes writes to `node:http` directly.
@@ -357,6 +358,8 @@ export async function handleRequest(
   const method = request.method;
   const unknown = notImplemented(method);
   if (unknown !== undefined) return unknown;
+  const crossSite = crossSiteReason(request, urlOf(request));
+  if (crossSite !== undefined) return text(403, crossSite);
   try {
     const refused = await authorize(context, request);
     if (refused !== undefined) return refused;

@@ -43,6 +43,7 @@
  * | `wording` | a 400 | Go's texts, quoting the input whole | goqite's own texts word for word (`ID cannot be empty`, `delay cannot be negative`, the timeout and interval texts); decoding errors as `error decoding request:` and qite's reason; input quoted as an escaped excerpt of at most 64 characters | an error answer never echoes a large input |
  * | `pg-range` | on PostgreSQL, a `Priority` outside 32 bits (goqite's PostgreSQL column is an `integer`) | 500 with the database's error text | 400 with the queue's reason; nothing is sent | it is the client's mistake |
  * | `5xx` | the queue fails | 500 with the database's error text | 500 without detail (the cause goes to the logger), 503 with `Retry-After` when the database is busy | no internals leak to clients |
+ * | `cross-site` | a request a browser marks as sent by another site's page (`Sec-Fetch-Site` other than `same-origin` or `none`, or an `Origin` whose host is not the request's) | acted on | 403 `cross-site request refused` | any web page could otherwise send, receive or delete through a visitor's browser (a form or `text/plain` POST needs no preflight); clients that are not browsers send neither header |
  * | `authorize` | with the `authorize` option | no such hook | 403, or the hook's own answer | access control |
  *
  * qite's extensions, in detail:

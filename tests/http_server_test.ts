@@ -269,6 +269,56 @@ test("A TypeError from authorize is a 500 without detail over TCP, on every rout
   assert.match(logged[0]!, /^TypeError: the token table is missing/);
 });
 
+test("The server refuses what a browser sends for another site's page, and serves the rest, over TCP", async () => {
+  await using server = await serve({ db: ":memory:", port: 0 });
+  const { port } = server;
+  const send = (headers: Record<string, string>, contentType = "text/plain") =>
+    httpRequest(port, "POST", "/queues/q", {
+      body: JSON.stringify({ Message: { Body: btoa("x") } }),
+      headers: { "content-type": contentType, ...headers },
+    });
+  // A form or a text/plain fetch from another page needs no preflight: the browser marks it.
+  for (
+    const headers of [
+      { "sec-fetch-site": "cross-site", origin: "http://evil.test" },
+      { "sec-fetch-site": "same-site", origin: `http://other.localhost:${port}` },
+      { origin: "http://evil.test" }, // a browser without Sec-Fetch-*
+      { origin: "null" },
+    ]
+  ) {
+    const answer = await send(headers);
+    assert.equal(answer.status, 403, JSON.stringify(headers));
+    assert.match(answer.body, /cross-site/);
+  }
+  assert.equal(
+    (await httpRequest(port, "GET", "/queues/q", {
+      headers: { "sec-fetch-site": "cross-site" },
+    })).status,
+    403,
+    "a cross-site GET would receive",
+  );
+  assert.equal(
+    (await httpRequest(port, "DELETE", "/queues/q", {
+      body: JSON.stringify({ Message: { ID: "m_x" } }),
+      headers: { origin: "http://evil.test" },
+    })).status,
+    403,
+  );
+  assert.equal((await fetch(`${server.url}/queues/q/stats`).then((r) => r.json())).Total, 0);
+  // Clients that are not browsers send neither header; a browser on the server's own page, or a
+  // typed address, says so.
+  assert.equal((await send({})).status, 200);
+  assert.equal((await send({}, "application/json")).status, 200);
+  assert.equal((await send({ "sec-fetch-site": "same-origin" })).status, 200);
+  assert.equal((await send({ origin: "http://127.0.0.1" })).status, 200, "Host: 127.0.0.1");
+  assert.equal(
+    (await httpRequest(port, "GET", "/queues/q", {
+      headers: { "sec-fetch-site": "none" },
+    })).status,
+    200,
+  );
+});
+
 test("Requests to more queues than the server keeps open never end a long poll, over TCP", async () => {
   await using server = await serve({ db: ":memory:", port: 0, dashboard: true });
   const waiting = createClient(`${server.url}/queues/waiting`);

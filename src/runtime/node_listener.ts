@@ -187,7 +187,11 @@ function fastRouteOf(
     } else if (name === "host") {
       if (host !== undefined) return undefined;
       host = raw[i + 1]!;
-    } else if (name === "transfer-encoding" || name === "expect") return undefined;
+    } else if (
+      name === "transfer-encoding" || name === "expect" ||
+      // A browser's request: the Web-standard path checks whether another site's page sent it.
+      name === "origin" || name === "sec-fetch-site"
+    ) return undefined;
   }
   if (method !== "GET") {
     if (length === undefined || !/^[0-9]{1,15}$/.test(length)) return undefined;
