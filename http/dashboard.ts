@@ -386,13 +386,13 @@ function crossSite(request: Request, url: URL): Response | undefined {
 /** The request's session: always one for an open dashboard; `undefined` when it must sign in. */
 async function sessionOf(board: Board, request: Request): Promise<Session | undefined> {
   if (board.token === undefined) return { expires: Infinity, csrf: board.csrf, id: undefined };
-  const authorization = request.headers.get("authorization");
-  if (authorization !== null) {
-    const match = /^Bearer +(.+)$/i.exec(authorization);
-    if (match !== null && await sameSecret(match[1]!, board.token)) {
-      return { expires: Infinity, csrf: board.csrf, id: undefined };
-    }
-    return undefined;
+  // A bearer token decides alone; another scheme (Basic, for a proxy in front) is not ours, and
+  // the session cookie still counts.
+  const bearer = /^Bearer +(.+)$/i.exec(request.headers.get("authorization") ?? "");
+  if (bearer !== null) {
+    return await sameSecret(bearer[1]!, board.token)
+      ? { expires: Infinity, csrf: board.csrf, id: undefined }
+      : undefined;
   }
   const id = cookie(request, COOKIE);
   if (id === undefined) return undefined;
@@ -487,7 +487,9 @@ function sessionCookie(request: Request, base: string, id: string, maxAge: numbe
 /** Where to go after signing in: a page of this dashboard, never another site. */
 function safeNext(next: string | null): string {
   if (next === null || next === "") return "./";
-  return /^queue(\?[^#\\]*)?$/.test(next) ? next : "./";
+  // Printable ASCII only (the page's own links are percent-encoded): no `#`, no `\`, and no
+  // control or other character that a Location header cannot carry.
+  return /^queue(\?[!-"$-[\]-~]*)?$/.test(next) ? next : "./";
 }
 
 function redirect(location: string, headers: Record<string, string> = {}): Response {

@@ -373,6 +373,10 @@ eachDriver(
     );
     const session = cookie.split(";")[0]!;
     assert.equal((await get(board, "/admin/overview.json", { cookie: session })).status, 200);
+    // Behind a proxy that asks for Basic credentials, the browser sends them too: not ours.
+    const basic = { cookie: session, authorization: "Basic dXNlcjpwYXNz" };
+    assert.equal((await get(board, "/admin/overview.json", basic)).status, 200);
+    assert.equal((await get(board, "/admin/", basic)).status, 200);
     const sessionCsrf = await csrfOf(board, "/admin/", { cookie: session });
     assert.notEqual(sessionCsrf, csrf);
     assert.match(await (await get(board, "/admin/", { cookie: session })).text(), /Sign out/);
@@ -411,7 +415,17 @@ eachDriver(
     const board = dashboardOf(db, { token: "t" });
     const html = await (await get(board, "/login")).text();
     const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
-    for (const next of ["//evil.test/", "https://evil.test", "/\\evil.test", "login", "queue#x"]) {
+    for (
+      const next of [
+        "//evil.test/",
+        "https://evil.test",
+        "/\\evil.test",
+        "login",
+        "queue#x",
+        "queue?name=x\r\nX-Injected: 1",
+        "queue?name=\u2603",
+      ]
+    ) {
       const response = await post(board, `/login?next=${encodeURIComponent(next)}`, {
         token: "t",
         csrf,
