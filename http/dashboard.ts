@@ -30,6 +30,11 @@ export interface QueueSource {
    * `RangeError` for a name it refuses; the dashboard answers 400.
    */
   queue(name: string): QueueLike;
+  /**
+   * Whether the send form may send to a queue of this name (and so create it): the router
+   * takes only the names its routes serve. Every name the dashboard takes when absent.
+   */
+  accepts?(name: string): boolean;
 }
 
 /** Options for {@linkcode createDashboard}. */
@@ -230,10 +235,11 @@ function boardOf(source: QueueSource, options: DashboardOptions): Board {
   const action = "create dashboard";
   if (
     typeof source !== "object" || source === null || typeof source.list !== "function" ||
-    typeof source.queue !== "function"
+    typeof source.queue !== "function" ||
+    (source.accepts !== undefined && typeof source.accepts !== "function")
   ) {
     throw new TypeError(
-      `Cannot ${action} as 'source' must have list() and queue(name): current value is ${
+      `Cannot ${action} as 'source' must have list() and queue(name), and accepts(name) if any: current value is ${
         show(source)
       }`,
     );
@@ -602,6 +608,12 @@ async function act(board: Board, route: string, form: URLSearchParams): Promise<
   };
   switch (route) {
     case "send": {
+      if (board.source.accepts?.(queue.name) === false) {
+        return jsonError(
+          400,
+          `this server cannot send to a queue named ${JSON.stringify(queue.name)}`,
+        );
+      }
       const body = new TextEncoder().encode(form.get("body") ?? "");
       if (body.length > board.maxBodySize) {
         return jsonError(413, `the body must be at most ${board.maxBodySize} bytes`);

@@ -107,7 +107,8 @@ const MAX_CACHED_QUEUES = 1000;
 /**
  * Creates a handler for every queue in one database: goqite's routes and qite's extensions at
  * `/queues/{name}` (see {@linkcode createHandler}), `GET /queues` for the names of the queues
- * that hold messages, and `GET /health`, all below `basePath` when it is given. A queue name is
+ * that hold messages (those with a name these routes take), and `GET /health`, all below
+ * `basePath` when it is given. A queue name is
  * letters, digits and `_ . : -`, at most 128 characters; it is checked, never pasted into SQL.
  *
  * @param options The database, the queues' settings, and the handler's options.
@@ -217,12 +218,15 @@ export function createRouter(options: RouterOptions): Router {
       cached.serving--;
     }
   };
-  const serveDashboard = board === undefined
-    ? undefined
-    : createDashboard({ list, queue: (name) => cachedFor(name).context.queue }, {
-      ...board,
-      basePath: template.basePath ?? "",
-    });
+  const serveDashboard = board === undefined ? undefined : createDashboard({
+    list,
+    queue: (name) => cachedFor(name).context.queue,
+    // The dashboard's send form makes no queue that the routes cannot reach.
+    accepts: (name) => QUEUE_NAME.test(name),
+  }, {
+    ...board,
+    basePath: template.basePath ?? "",
+  });
   const route = async (request: Request): Promise<Response> => {
     const unknown = notImplemented(request.method);
     if (unknown !== undefined) return unknown;
@@ -244,7 +248,10 @@ export function createRouter(options: RouterOptions): Router {
       try {
         const refused = await authorize(template, request);
         if (refused !== undefined) return refused;
-        return new Response(goJson({ Queues: await list() }), {
+        // Only the names its routes reach: a queue the library named otherwise ("a b") is no
+        // use to a client of this server.
+        const names = (await list()).filter((name) => QUEUE_NAME.test(name));
+        return new Response(goJson({ Queues: names }), {
           headers: { "content-type": "application/json" },
         });
       } catch (error) {

@@ -536,3 +536,32 @@ test("On PostgreSQL, the send form refuses a priority beyond 32 bits with 400 an
     await database.close();
   }
 });
+
+eachDriver(
+  "Through the router, the send form makes no queue its routes cannot reach, and GET /queues lists only those they can",
+  async ({ db }) => {
+    await new Queue({ db, name: "made by a library" }).send({ body: "x" });
+    using router = createRouter({ db, dashboard: true });
+    const board: Handler = (request) => router.fetch(request);
+    const csrf = await csrfOf(board);
+    const refused = await post(board, "/send", { queue: "a b/../c", csrf, body: "x" });
+    assert.equal(refused.status, 400);
+    assert.match((await refused.json()).error, /cannot send to a queue named/);
+    assert.equal((await post(board, "/send", { queue: "ok.1", csrf, body: "x" })).status, 200);
+    const listed = await (await router.fetch(new Request(`${ORIGIN}/queues`))).json();
+    assert.deepEqual(listed, { Queues: ["ok.1"] });
+    // The dashboard still shows every queue.
+    const overview = await getJson(board, "/overview.json");
+    const names = (overview.queues as Array<{ name: string }>).map((q) => q.name);
+    assert.deepEqual(names, ["made by a library", "ok.1"]);
+    assert.throws(
+      () =>
+        createDashboard({
+          list: () => Promise.resolve([]),
+          queue: () => ({} as never),
+          accepts: 1 as never,
+        }),
+      TypeError,
+    );
+  },
+);
