@@ -5,7 +5,7 @@
  * @module
  */
 
-import { decodeJob } from "../jobs/envelope.ts";
+import { decodeJob, decodeJobStart } from "../jobs/envelope.ts";
 import type { MessageInfo, QueueStats } from "../src/message.ts";
 import { codePointName, HIDDEN_CHARS } from "../src/_hidden_chars.ts";
 
@@ -48,6 +48,11 @@ const PREVIEW_CHARS = 120;
 const PREVIEW_BYTES = 32;
 /** Bytes decoded for a text preview: enough for PREVIEW_CHARS characters of any script. */
 const PREVIEW_DECODE = PREVIEW_CHARS * 4;
+/**
+ * The bytes of each body the dashboard reads (`bodyBytes`): a preview's, after a job's name and
+ * gob types. A queue of large messages then costs a page no more than small ones.
+ */
+export const VIEW_BODY_BYTES = 4096;
 
 /**
  * Characters shown as a visible stand-in rather than as themselves: C0 and C1 controls, DEL,
@@ -72,8 +77,10 @@ export function visibleText(text: string): string {
 export function messageView(message: MessageInfo): MessageView {
   let job: string | undefined;
   let content = message.body;
+  // Whether the body was read only in part (`bodyBytes`).
+  const cut = message.size > message.body.length;
   try {
-    const decoded = decodeJob(message.body);
+    const decoded = cut ? decodeJobStart(message.body) : decodeJob(message.body);
     job = visibleText(decoded.name);
     content = decoded.body;
   } catch {
@@ -85,31 +92,36 @@ export function messageView(message: MessageInfo): MessageView {
     received: message.received,
     created: message.created.toISOString(),
     timeout: message.timeout.toISOString(),
-    size: message.body.length,
+    size: message.size,
     job,
-    ...preview(content),
+    ...preview(content, cut),
   };
 }
 
-/** The start of `bytes` as text when it is UTF-8, otherwise as hex. */
-export function preview(bytes: Uint8Array): Pick<MessageView, "preview" | "binary" | "truncated"> {
+/**
+ * The start of `bytes` as text when it is UTF-8, otherwise as hex; `cut` when `bytes` is itself
+ * only the start of a body.
+ */
+export function preview(
+  bytes: Uint8Array,
+  cut = false,
+): Pick<MessageView, "preview" | "binary" | "truncated"> {
   const head = bytes.subarray(0, PREVIEW_DECODE);
+  const more = cut || head.length < bytes.length;
   let text: string;
   try {
     // `stream: true` keeps a character cut off at the end of `head` out of the result.
-    text = new TextDecoder("utf-8", { fatal: true }).decode(head, {
-      stream: head.length < bytes.length,
-    });
+    text = new TextDecoder("utf-8", { fatal: true }).decode(head, { stream: more });
   } catch {
     const shown = bytes.subarray(0, PREVIEW_BYTES);
     return {
       preview: [...shown].map((byte) => byte.toString(16).padStart(2, "0")).join(" "),
       binary: true,
-      truncated: shown.length < bytes.length,
+      truncated: cut || shown.length < bytes.length,
     };
   }
   const chars = [...text];
-  const truncated = chars.length > PREVIEW_CHARS || head.length < bytes.length;
+  const truncated = chars.length > PREVIEW_CHARS || more;
   return { preview: visibleText(chars.slice(0, PREVIEW_CHARS).join("")), binary: false, truncated };
 }
 

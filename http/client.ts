@@ -23,6 +23,7 @@ import type {
   ReceiveAndWaitOptions,
 } from "../src/queue_like.ts";
 import {
+  checkBodyBytes,
   checkDuration,
   checkPeekOptions,
   type Outgoing,
@@ -362,11 +363,13 @@ class Client implements QueueClient {
   }
 
   async peek(options: PeekOptions = {}): Promise<MessageInfo[]> {
-    const { limit, state } = checkPeekOptions("peek messages", options);
+    const { limit, state, bodyBytes } = checkPeekOptions("peek messages", options);
     const response = await this.#qite(
       "peek",
       "GET",
-      `/peek?limit=${limit}${state === "visible" ? "" : `&state=${state}`}`,
+      `/peek?limit=${limit}${state === "visible" ? "" : `&state=${state}`}${
+        bodyBytes === undefined ? "" : `&bodyBytes=${bodyBytes}`
+      }`,
     );
     const wire = await this.#json(response, "Messages", "peek");
     return (wire.Messages as Json[]).map(fromInfoWire);
@@ -374,12 +377,13 @@ class Client implements QueueClient {
 
   async listDead(options: ListDeadOptions = {}): Promise<DeadPage> {
     checkObject("list dead messages", "options", options);
-    const { limit = 100, cursor } = options;
+    const { limit = 100, cursor, bodyBytes } = options;
     checkInteger("list dead messages", "limit", limit, 1);
     if (cursor !== undefined) checkName("list dead messages", "cursor", cursor);
+    checkBodyBytes("list dead messages", bodyBytes);
     const query = `?limit=${limit}${
       cursor === undefined ? "" : `&cursor=${encodeURIComponent(cursor)}`
-    }`;
+    }${bodyBytes === undefined ? "" : `&bodyBytes=${bodyBytes}`}`;
     const wire = await this.#json(await this.#qite("listDead", "GET", `/dead${query}`), "Messages");
     return {
       messages: (wire.Messages as Json[]).map(fromInfoWire),
@@ -670,9 +674,16 @@ function fromWire(wire: Json, received: number, delivery: string): Message {
 }
 
 function fromInfoWire(wire: Json): MessageInfo {
+  const message = fromWire(
+    wire,
+    wire.Received as number,
+    (wire.Delivery as string | undefined) ?? "",
+  );
   return {
-    ...fromWire(wire, wire.Received as number, (wire.Delivery as string | undefined) ?? ""),
+    ...message,
     created: new Date(wire.Created as string),
     timeout: new Date(wire.Timeout as string),
+    // A server before Size had whole bodies only.
+    size: typeof wire.Size === "number" ? wire.Size : message.body.length,
   };
 }

@@ -12,7 +12,7 @@ import { describeError, log, type Logger } from "../src/logger.ts";
 import type { QueueLike } from "../src/queue_like.ts";
 import { checkInteger, show } from "../src/_validate.ts";
 import { MAX_DURATION_MS } from "../src/_time.ts";
-import { messageView, statsView, visibleText } from "./_dashboard_view.ts";
+import { messageView, statsView, VIEW_BODY_BYTES, visibleText } from "./_dashboard_view.ts";
 import { renderLogin, renderShell } from "./_dashboard_page.ts";
 import { randomToken, sameSecret, sameToken } from "./_secret.ts";
 import { type Handler, type HandlerOptions, readBody } from "./handler.ts";
@@ -554,12 +554,13 @@ async function queuePage(board: Board, params: URLSearchParams): Promise<Respons
   if (queue instanceof Response) return queue;
   const limit = board.pageSize;
   const cursor = params.get("cursor") || undefined;
+  const bodyBytes = VIEW_BODY_BYTES;
   const [stats, visible, delayed, inFlight, dead] = await Promise.all([
     queue.stats(),
-    queue.peek({ limit, state: "visible" }),
-    queue.peek({ limit, state: "delayed" }),
-    queue.peek({ limit, state: "inFlight" }),
-    queue.listDead({ limit, cursor }).catch((error: unknown) => {
+    queue.peek({ limit, state: "visible", bodyBytes }),
+    queue.peek({ limit, state: "delayed", bodyBytes }),
+    queue.peek({ limit, state: "inFlight", bodyBytes }),
+    queue.listDead({ limit, cursor, bodyBytes }).catch((error: unknown) => {
       // The queue checks the cursor's shape (each engine has its own): the client's mistake.
       if (cursor !== undefined && error instanceof TypeError) {
         throw new Refusal(400, "cursor must be a cursor from a previous page");

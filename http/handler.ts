@@ -429,12 +429,13 @@ function dispatch(
       return queue.peek({
         limit: Math.min(limitParam(params, "limit", 10), context.maxBatchSize),
         state: peekState(params.get("state")),
+        bodyBytes: bodyBytesParam(params),
       })
         .then((messages) => json({ Messages: messages.map(toInfoJson) }));
     case "GET dead": {
       const cursor = params.get("cursor") ?? undefined;
       const limit = Math.min(limitParam(params, "limit", 100), context.maxBatchSize);
-      return queue.listDead({ limit, cursor }).then(
+      return queue.listDead({ limit, cursor, bodyBytes: bodyBytesParam(params) }).then(
         (page) => json({ Messages: page.messages.map(toInfoJson), Cursor: page.cursor ?? null }),
         (error: unknown) => {
           // The queue checks the cursor's shape (each engine has its own): the client's mistake.
@@ -853,6 +854,19 @@ function limitParam(params: URLSearchParams, name: string, fallback: number): nu
   return n;
 }
 
+/** The `bodyBytes` parameter of a peek or a page of dead messages: 0 to 2^31 - 1, or none. */
+function bodyBytesParam(params: URLSearchParams): number | undefined {
+  const value = params.get("bodyBytes");
+  if (value === null || value === "") return undefined;
+  const n = /^[0-9]{1,10}$/.test(value) ? Number(value) : NaN;
+  if (!(n <= 2 ** 31 - 1)) {
+    throw new WireError(
+      `bodyBytes must be an integer from 0 to ${2 ** 31 - 1}: current value is ${excerpt(value)}`,
+    );
+  }
+  return n;
+}
+
 /** Reads and decodes a request body within the size limit, then runs `fn` on it. */
 async function withBody(
   context: HandlerContext,
@@ -979,6 +993,7 @@ function toInfoJson(message: MessageInfo): Record<string, unknown> {
     ...toMessageJson(message),
     Created: message.created.toISOString(),
     Timeout: message.timeout.toISOString(),
+    Size: message.size,
   };
 }
 

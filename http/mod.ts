@@ -54,8 +54,9 @@
  *   to N and at most `maxBatchSize` (as `limit` on `peek` and `dead`);
  *   POST, PUT and DELETE take `{"Messages":[…]}` and answer `{"IDs":[…]}` or
  *   `{"Results":[true,false,…]}`, in one transaction (PUT: one per distinct `Delay`).
- * - Sub-paths: `GET stats`, `GET peek?limit=&state=visible|delayed|inFlight`,
- *   `GET dead?limit=&cursor=`, `GET dead/count`, `POST dead/redrive` (`{"IDs":[…]}`, or no body
+ * - Sub-paths: `GET stats`, `GET peek?limit=&state=visible|delayed|inFlight&bodyBytes=`,
+ *   `GET dead?limit=&cursor=&bodyBytes=` (messages with `Created`, `Timeout` and `Size`; with
+ *   `bodyBytes`, only that many bytes of each `Body`), `GET dead/count`, `POST dead/redrive` (`{"IDs":[…]}`, or no body
  *   for all), `DELETE dead`, `POST purge`, `POST release` (`{"Message":{"ID","Delivery",
  *   "Delay"}}` or `Messages`: hand back uncounted) and `POST bury` (make dead at once), both
  *   fenced and answering `{"Results":[…]}`.

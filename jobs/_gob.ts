@@ -183,11 +183,14 @@ interface Field {
 /** Reads gob's primitives from `bytes`, never past `end` (the end of the current message). */
 class Reader {
   readonly bytes: Uint8Array;
+  /** Whether `bytes` may be the start of a longer stream (see {@linkcode decodeGobStart}). */
+  readonly partial: boolean;
   pos = 0;
   end: number;
 
-  constructor(bytes: Uint8Array) {
+  constructor(bytes: Uint8Array, partial = false) {
     this.bytes = bytes;
+    this.partial = partial;
     this.end = bytes.length;
   }
 
@@ -443,20 +446,33 @@ function readJob(r: Reader, types: ReadonlyMap<number, WireType>, id: number, at
   if (!hasJobField) r.fail(`sends a struct ${struct} with neither a Name nor a Message field`, at);
   let name = "";
   let body = r.bytes.subarray(0, 0);
-  r.fields(`the struct ${struct}`, wire.fields.length, (field) => {
-    const wireField = wire.fields[field]!;
-    if (wireField.name === "Message") body = r.bytesOf("the Message");
-    else if (wireField.name !== "Name") skipValue(r, types, wireField.id, 1);
-    else {
-      const nameAt = r.pos;
-      const bytes = r.bytesOf("the Name");
-      try {
-        name = strictUtf8.decode(bytes);
-      } catch {
-        r.fail("has a Name that is not valid UTF-8", nameAt);
+  const cut = {};
+  try {
+    r.fields(`the struct ${struct}`, wire.fields.length, (field) => {
+      const wireField = wire.fields[field]!;
+      if (wireField.name === "Message") {
+        if (!r.partial) body = r.bytesOf("the Message");
+        else {
+          // The start of a longer stream: as much of the Message as there is, and no more.
+          const length = r.uint("the length of the Message");
+          body = r.bytes.subarray(r.pos, r.pos + Math.min(length, r.left));
+          r.pos += body.length;
+          if (body.length < length || r.pos === r.bytes.length) throw cut; // nothing more here
+        }
+      } else if (wireField.name !== "Name") skipValue(r, types, wireField.id, 1);
+      else {
+        const nameAt = r.pos;
+        const bytes = r.bytesOf("the Name");
+        try {
+          name = strictUtf8.decode(bytes);
+        } catch {
+          r.fail("has a Name that is not valid UTF-8", nameAt);
+        }
       }
-    }
-  });
+    });
+  } catch (error) {
+    if (error !== cut) throw error;
+  }
   return { name, body };
 }
 
@@ -469,7 +485,24 @@ function readJob(r: Reader, types: ReadonlyMap<number, WireType>, id: number, at
  * @throws {SyntaxError} If `bytes` is not exactly such a stream.
  */
 export function decodeGob(bytes: Uint8Array): GobJob {
-  const r = new Reader(bytes);
+  return decode(new Reader(bytes));
+}
+
+/**
+ * Decodes the start of a gob stream as {@linkcode decodeGob} decodes a whole one: the types and
+ * the `Name` must be there, and the `Message` is what there is of it. For a view of a job whose
+ * body was read only in part.
+ *
+ * @param bytes The stream's first bytes (or all of it).
+ * @returns The name and as much of the body as `bytes` holds.
+ * @throws {SyntaxError} If `bytes` is not the start of such a stream, or ends before the name.
+ */
+export function decodeGobStart(bytes: Uint8Array): GobJob {
+  return decode(new Reader(bytes, true));
+}
+
+function decode(r: Reader): GobJob {
+  const bytes = r.bytes;
   const types = new Map<number, WireType>();
   for (;;) {
     r.end = bytes.length;
@@ -477,10 +510,10 @@ export function decodeGob(bytes: Uint8Array): GobJob {
     const at = r.pos;
     const length = r.uint("a message length");
     if (length === 0) r.fail("has an empty message", at);
-    if (length > r.left) {
+    if (length > r.left && !r.partial) {
       r.fail(`has a message of ${length} bytes, more than the ${r.left} left`, at);
     }
-    r.end = r.pos + length;
+    r.end = Math.min(r.pos + length, bytes.length);
     const idAt = r.pos;
     const id = r.int("a type id");
     if (id < 0) {
@@ -494,6 +527,7 @@ export function decodeGob(bytes: Uint8Array): GobJob {
       continue;
     }
     const job = readJob(r, types, id, idAt);
+    if (r.partial) return job;
     if (r.left > 0) r.fail(`has ${r.left} bytes after the struct value in its message`);
     if (r.end < bytes.length) r.fail(`has ${bytes.length - r.end} bytes after its value`);
     return job;

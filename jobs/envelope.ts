@@ -32,7 +32,7 @@
  */
 
 import { show } from "../src/_validate.ts";
-import { decodeGob, encodeGob } from "./_gob.ts";
+import { decodeGob, decodeGobStart, encodeGob } from "./_gob.ts";
 
 /** A decoded job. */
 export interface JobEnvelope {
@@ -131,9 +131,29 @@ export function decodeJob(bytes: Uint8Array): JobEnvelope {
       `Cannot decode job as 'bytes' must be a Uint8Array: current value is ${show(bytes)}`,
     );
   }
-  const job = bytes[0] === OPEN_BRACE && JSON_SECOND_BYTES.has(bytes[1]!)
-    ? decodeLegacy(bytes)
-    : decodeGob(bytes);
+  return named(
+    bytes[0] === OPEN_BRACE && JSON_SECOND_BYTES.has(bytes[1]!)
+      ? decodeLegacy(bytes)
+      : decodeGob(bytes),
+  );
+}
+
+/**
+ * Decodes the start of a job, whose body was read only in part (`bodyBytes`), as
+ * {@linkcode decodeJob} decodes a whole one: the name, and what there is of the body. Not
+ * exported from the package: the dashboard's view uses it.
+ *
+ * @throws {SyntaxError} If `bytes` is not the start of a job, or ends before its name.
+ */
+export function decodeJobStart(bytes: Uint8Array): JobEnvelope {
+  return named(
+    bytes[0] === OPEN_BRACE && JSON_SECOND_BYTES.has(bytes[1]!)
+      ? decodeLegacy(bytes)
+      : decodeGobStart(bytes),
+  );
+}
+
+function named(job: JobEnvelope): JobEnvelope {
   if (job.name === "") throw new SyntaxError("Cannot decode job as its name is empty");
   return job;
 }

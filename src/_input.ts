@@ -133,10 +133,16 @@ export function checkPriority(action: string, priority: unknown): Priority {
 export function checkPeekOptions(
   action: string,
   options: unknown,
-): { limit: number; state: PeekState } {
+): { limit: number; state: PeekState; bodyBytes: number | undefined } {
   checkObject(action, "options", options);
-  const { limit = 10, state = "visible" } = (options ?? {}) as PeekOptions;
+  const { limit = 10, state = "visible", bodyBytes } = (options ?? {}) as PeekOptions;
   checkInteger(action, "limit", limit, 1);
   checkOneOf(action, "state", state, ["visible", "delayed", "inFlight"]);
-  return { limit, state };
+  checkBodyBytes(action, bodyBytes);
+  return { limit, state, bodyBytes };
+}
+
+/** Checks a `bodyBytes` option: `undefined`, or an integer from 0 to 2^31 - 1. */
+export function checkBodyBytes(action: string, bodyBytes: unknown): void {
+  if (bodyBytes !== undefined) checkInteger(action, "bodyBytes", bodyBytes, 0, 2 ** 31 - 1);
 }

@@ -68,6 +68,8 @@ export interface MessageInfo extends Message {
   readonly created: Date;
   /** When it becomes (or became) visible: after its delay, or when its lease runs out. */
   readonly timeout: Date;
+  /** The body's size in bytes: `body.length`, unless `bodyBytes` asked for less of it. */
+  readonly size: number;
 }
 
 /** One page of dead messages. */

@@ -41,6 +41,13 @@ export interface ListDeadOptions {
   limit?: number;
   /** Where to continue: the `cursor` of the previous page (`undefined` starts at the first). */
   cursor?: string | undefined;
+  /**
+   * Reads at most this many bytes of each body, its start (each message's `size` is still its
+   * whole size): for a view of a queue whose messages may be large.
+   *
+   * @default {undefined} (whole bodies)
+   */
+  bodyBytes?: number | undefined;
 }
 
 /** Which messages {@linkcode QueueLike.peek} looks at. */
@@ -67,6 +74,13 @@ export interface PeekOptions {
    * @default {"visible"}
    */
   state?: PeekState;
+  /**
+   * Reads at most this many bytes of each body, its start (each message's `size` is still its
+   * whole size): for a view of a queue whose messages may be large.
+   *
+   * @default {undefined} (whole bodies)
+   */
+  bodyBytes?: number | undefined;
 }
 
 /** What {@linkcode QueueLike.deleteAndReceive} returns. */

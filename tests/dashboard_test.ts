@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type Database, listQueues, Queue } from "../mod.ts";
+import {
+  type Database,
+  type ListDeadOptions,
+  listQueues,
+  type PeekOptions,
+  Queue,
+  type QueueLike,
+} from "../mod.ts";
 import { encodeJob } from "../jobs/mod.ts";
 import {
   createDashboard,
@@ -563,5 +570,75 @@ eachDriver(
         }),
       TypeError,
     );
+  },
+);
+
+eachDriver(
+  "A queue page reads only the start of large bodies: their size, a preview and a job's name",
+  async ({ db }) => {
+    // What the page reads of each body, through a queue that reports it.
+    const read: number[] = [];
+    const reported = (name: string): QueueLike => {
+      const queue = new Queue({ db, name, maxReceive: 2 });
+      const note = <T extends { body: Uint8Array }>(messages: T[]): T[] => {
+        read.push(...messages.map((m) => m.body.length));
+        return messages;
+      };
+      return {
+        name,
+        timeout: queue.timeout,
+        maxReceive: queue.maxReceive,
+        stats: () => queue.stats(),
+        peek: async (options?: PeekOptions) => note(await queue.peek(options)),
+        listDead: async (options?: ListDeadOptions) => {
+          const page = await queue.listDead(options);
+          note([...page.messages]);
+          return page;
+        },
+      } as unknown as QueueLike;
+    };
+    const board = createDashboard({ list: () => listQueues(db), queue: reported }, {
+      pageSize: 20,
+    });
+    const queue = new Queue({ db, name: "big", maxReceive: 2, timeout: 1 });
+    const megabyte = 1024 * 1024;
+    const ids = await queue.sendBatch([
+      ...Array.from({ length: 8 }, (_, i) => ({ body: `${i}:`.padEnd(2 * megabyte, "é") })),
+      { body: encodeJob("resize-image", new Uint8Array(3 * megabyte).fill(0xab)) },
+      { body: new Uint8Array(megabyte).fill(0xff) },
+    ]);
+    const response = await get(board, "/queue.json?name=big");
+    assert.equal(response.status, 200);
+    const json = await response.text();
+    // 10 bodies of 1 to 3 MiB; the page is previews, a few hundred bytes each.
+    assert.ok(json.length < 20_000, `${json.length} bytes`);
+    const visible = JSON.parse(json).visible as Array<Record<string, unknown>>;
+    const byId = new Map(visible.map((m) => [m.id, m]));
+    const text = byId.get(ids[0])!;
+    assert.equal(text.size, new TextEncoder().encode("0:".padEnd(2 * megabyte, "é")).length);
+    assert.equal(text.preview, `0:${"é".repeat(118)}`);
+    assert.equal(text.truncated, true);
+    const job = byId.get(ids[8])!;
+    assert.equal(job.job, "resize-image");
+    assert.equal(job.binary, true);
+    assert.equal(job.preview, Array(32).fill("ab").join(" "));
+    assert.equal(job.truncated, true);
+    assert.ok((job.size as number) > 3 * megabyte);
+    assert.deepEqual(
+      [byId.get(ids[9])!.size, byId.get(ids[9])!.binary, byId.get(ids[9])!.truncated],
+      [megabyte, true, true],
+    );
+    // Dead ones too (for the dashboard's queues, after 2 receives).
+    for (let round = 0; round < 2; round++) {
+      assert.equal((await queue.receiveBatch(10)).length, 10);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const dead = (await getJson(board, "/queue.json?name=big")).dead as Array<
+      Record<string, unknown>
+    >;
+    assert.equal(dead.length, 10);
+    assert.equal(dead.find((m) => m.id === ids[8])!.job, "resize-image");
+    assert.equal(read.length, 20);
+    assert.ok(read.every((bytes) => bytes <= 4096), `bytes read of each body: ${read}`);
   },
 );

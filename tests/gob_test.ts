@@ -12,7 +12,8 @@ import process from "node:process";
 import { test } from "node:test";
 import { Queue } from "../mod.ts";
 import { createJob, decodeJob, encodeJob, Runner } from "../jobs/mod.ts";
-import { decodeGob, encodeGob } from "../jobs/_gob.ts";
+import { decodeGob, decodeGobStart, encodeGob } from "../jobs/_gob.ts";
+import { decodeJobStart } from "../jobs/envelope.ts";
 import { type GoCase, goCases, qiteCases, random } from "./_gob_fixtures.ts";
 import { encodeQiteJobs } from "./fixtures/gob/write_qite.ts";
 import { eachDriver, sleep, text } from "./_helpers.ts";
@@ -135,6 +136,47 @@ test("decodeJob reads back the name and body Go encoded, for every case qite acc
       assert.equal(decoded.body.buffer, c.gob.buffer, `${c.id}: the body is a view, not a copy`);
     }
   }
+});
+
+test("decodeGobStart reads the name and the body so far from a stream's start, or refuses it", () => {
+  // Any prefix of any stream qite accepts: a SyntaxError, or the name (empty while a Message
+  // sent before it is cut) and the start of the body.
+  for (const c of GO.filter((c) => c.qite === "accepts")) {
+    const whole = decodeGob(c.gob);
+    const cuts = c.gob.length <= 2048
+      ? Array.from({ length: c.gob.length + 1 }, (_, i) => i)
+      : Array.from({ length: 50 }, (_, i) => Math.floor((c.gob.length * i) / 49));
+    for (const cut of cuts) {
+      let job;
+      try {
+        job = decodeGobStart(c.gob.subarray(0, cut));
+      } catch (error) {
+        assert.ok(error instanceof SyntaxError, `${c.id} cut at ${cut}: ${error}`);
+        continue;
+      }
+      assert.ok(job.name === whole.name || job.name === "", `${c.id} cut at ${cut}`);
+      assertSameBytes(job.body, whole.body.subarray(0, job.body.length), `${c.id} cut at ${cut}`);
+    }
+    assert.deepEqual(decodeGobStart(c.gob), whole, c.id);
+  }
+  // goqite's and qite's order (Name, then Message): every prefix past the name has the name and
+  // exactly the body so far.
+  const body = Uint8Array.from({ length: 300 }, (_, i) => i % 256);
+  const stream = encodeJob("resize", body);
+  const bodyAt = stream.length - body.length - 1; // the struct's closing 0 comes last
+  for (let cut = 0; cut <= stream.length; cut++) {
+    if (cut < bodyAt) {
+      assert.throws(() => decodeJobStart(stream.subarray(0, cut)), SyntaxError, `cut at ${cut}`);
+      continue;
+    }
+    const job = decodeJobStart(stream.subarray(0, cut));
+    assert.equal(job.name, "resize", `cut at ${cut}`);
+    assertSameBytes(job.body, body.subarray(0, Math.min(cut - bodyAt, 300)), `cut at ${cut}`);
+  }
+  // The old JSON envelope: its header line is the name.
+  const legacy = decodeJobStart(text2bytes('{"v":1,"name":"work"}\nbo'));
+  assert.deepEqual([legacy.name, text(legacy.body)], ["work", "bo"]);
+  assert.throws(() => decodeJobStart(text2bytes("plain text, cut")), SyntaxError);
 });
 
 test("decodeJob refuses, with a SyntaxError saying why, every case qite does not accept", () => {
@@ -270,6 +312,16 @@ function probe(bytes: Uint8Array, what: string): { ok: boolean; ms: number } {
   } catch (error) {
     if (!(error instanceof SyntaxError)) {
       assert.fail(`${REPLAY}: ${what} threw ${String(error)} for ${hex(bytes)}`);
+    }
+  }
+  // The same bytes as the start of a longer body (the dashboard's preview): the same promise.
+  try {
+    const start = decodeJobStart(bytes);
+    assert.equal(typeof start.name, "string");
+    assert.ok(start.body instanceof Uint8Array);
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) {
+      assert.fail(`${REPLAY}: ${what} as a start threw ${String(error)} for ${hex(bytes)}`);
     }
   }
   const ms = performance.now() - started;

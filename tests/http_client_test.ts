@@ -245,3 +245,21 @@ test("receiveAndWait polls again at once after a long poll that lasted as long a
     await server.close();
   }
 });
+
+eachEngine("The client reads the start of bodies with bodyBytes, and their whole size", async (
+  ctx,
+) => {
+  const queue = ctx.queue({ name: "q", maxReceive: 1, timeout: 10 });
+  const client = createClient("http://queue.test/", { fetch: createHandler(queue) });
+  await client.send({ body: "x".repeat(1000) });
+  const [peeked] = await client.peek({ bodyBytes: 4 });
+  assert.deepEqual([text(peeked!.body), peeked!.size], ["xxxx", 1000]);
+  assert.equal((await client.peek())[0]!.size, 1000);
+  await client.receive();
+  ctx.clock.advance(10);
+  const [dead] = (await client.listDead({ bodyBytes: 2 })).messages;
+  assert.deepEqual([text(dead!.body), dead!.size], ["xx", 1000]);
+  const refused = await createHandler(queue)(new Request("http://queue.test/peek?bodyBytes=-1"));
+  assert.equal(refused.status, 400);
+  await assert.rejects(client.listDead({ bodyBytes: -1 }), RangeError);
+});

@@ -74,7 +74,8 @@ eachDriver(
 
 eachDriver("Dead-message queries read qite_waiting_idx only from the dead range", ({ db }) => {
   const sql = buildSql(3);
-  for (const statement of [sql.countDead, sql.listDead, sql.purgeDead, sql.redriveAll]) {
+  const listDead = sql.listDead("body, length(body) as size");
+  for (const statement of [sql.countDead, listDead, sql.purgeDead, sql.redriveAll]) {
     const steps = plan(db, statement);
     assert.ok(
       steps.some((s) => s.includes("qite_waiting_idx (queue=? AND received>?)")),

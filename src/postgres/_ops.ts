@@ -12,6 +12,7 @@ import type { Outgoing, Target } from "../_input.ts";
 import { newId } from "../_time.ts";
 import type { PgRow, PgRunner, PgValue } from "./_client.ts";
 import {
+  bodyColumns,
   buildSql,
   MAX_LITERAL_LIMIT,
   PROMOTE_BATCH,
@@ -91,11 +92,17 @@ function toMessage(row: PgRow): Message {
   };
 }
 
-function toInfo(row: PgRow): MessageInfo {
+function toInfo(row: PgRow, bodyBytes?: number): MessageInfo {
+  const message = toMessage(row);
+  const body = message.body;
   return {
-    ...toMessage(row),
+    ...message,
+    ...(bodyBytes !== undefined && body.length > bodyBytes
+      ? { body: body.subarray(0, bodyBytes) }
+      : {}),
     created: new Date(Number(row.created_ms)),
     timeout: new Date(Number(row.timeout_ms)),
+    size: Number(row.size),
   };
 }
 
@@ -319,17 +326,24 @@ export class PgOps {
     runner: PgRunner,
     limit: number,
     state: PeekState = "visible",
+    bodyBytes?: number,
   ): Promise<MessageInfo[]> {
+    const info = (row: PgRow): MessageInfo => toInfo(row, bodyBytes);
     if (state !== "visible") {
-      const text = state === "delayed" ? this.sql.peekDelayed : this.sql.peekInFlight;
-      return (await runner.query(text, [this.#now(), this.settings.name, limit])).map(toInfo);
+      const body = bodyColumns("", bodyBytes);
+      const text = state === "delayed" ? this.sql.peekDelayed(body) : this.sql.peekInFlight(body);
+      return (await runner.query(text, [this.#now(), this.settings.name, limit])).map(info);
     }
     const literal = limit <= MAX_LITERAL_LIMIT;
     const key = literal ? limit : "$3";
-    const text = this.#cached(this.#peekText, key, () => this.sql.peek(key as number | "$3"));
+    const text = this.#cached(
+      this.#peekText,
+      `${key} ${bodyBytes}`,
+      () => this.sql.peek(key as number | "$3", bodyColumns("g", bodyBytes)),
+    );
     const params: PgValue[] = [this.#now(), this.settings.name];
     if (!literal) params.push(limit);
-    return (await runner.query(text, params)).map(toInfo);
+    return (await runner.query(text, params)).map(info);
   }
 
   /**
@@ -448,9 +462,14 @@ export class PgOps {
   }
 
   /** A page of dead messages, oldest first, and the cursor of the next page. */
-  async listDead(runner: PgRunner, limit: number, cursor: string | undefined): Promise<DeadPage> {
+  async listDead(
+    runner: PgRunner,
+    limit: number,
+    cursor: string | undefined,
+    bodyBytes?: number,
+  ): Promise<DeadPage> {
     const [created = null, id = ""] = cursor === undefined ? [] : cursor.split(" ");
-    const rows = await runner.query(this.sql.listDead, [
+    const rows = await runner.query(this.sql.listDead(bodyColumns("", bodyBytes)), [
       this.#now(),
       this.settings.name,
       created === null ? null : cursorMicros(created),
@@ -458,7 +477,7 @@ export class PgOps {
       limit + 1, // one more than the page, to know whether another page follows
     ]);
     const more = rows.length > limit;
-    const messages = (more ? rows.slice(0, limit) : rows).map(toInfo);
+    const messages = (more ? rows.slice(0, limit) : rows).map((row) => toInfo(row, bodyBytes));
     const last = more ? rows[limit - 1]! : undefined;
     return {
       messages,

@@ -76,11 +76,24 @@ export const MAX_SEEK_PARTITIONS = 32;
 export const MAX_LITERAL_LIMIT = 128;
 
 /** The columns of a message as every reading statement returns them. */
-function messageColumns(alias: string): string {
+function messageColumns(alias: string, body?: string): string {
   const a = alias === "" ? "" : `${alias}.`;
-  return `${a}id, ${a}body, ${a}received, ${a}priority, ${
+  return `${a}id, ${body ?? `${a}body`}, ${a}received, ${a}priority, ${
     micros(`${a}created`)
   }::text as created_us`;
+}
+
+/**
+ * The body's columns for a peek or a page of dead messages: the body, or its first bytes (at
+ * least `bodyBytes`: a power of two, so that few statements are prepared; the caller cuts the
+ * rest), and its whole size. A body stored out of line is then read only as far as needed.
+ */
+export function bodyColumns(alias: string, bodyBytes: number | undefined): string {
+  const body = alias === "" ? "body" : `${alias}.body`;
+  const size = `octet_length(${body})::float8 as size`;
+  if (bodyBytes === undefined) return `${body}, ${size}`;
+  const read = bodyBytes === 0 ? 0 : 2 ** Math.ceil(Math.log2(bodyBytes));
+  return `substring(${body} from 1 for ${read}) as body, ${size}`;
 }
 
 /** Quotes an identifier. */
@@ -109,12 +122,15 @@ export interface QueueSql {
    * $4 ids, $5 receive counts, $6 created (µs) [, $7 limit].
    */
   deleteAndReceive(limit: number | "$7"): string;
-  /** Up to `limit` visible messages in receive order: $1 now, $2 queue [, $3 limit]. */
-  peek(limit: number | "$3"): string;
+  /**
+   * Up to `limit` visible messages in receive order: $1 now, $2 queue [, $3 limit]. `body` is
+   * the body's columns (see {@linkcode bodyColumns}), here and below.
+   */
+  peek(limit: number | "$3", body: string): string;
   /** Up to $3 delayed (never received) messages, soonest visible first: $1 now, $2 queue. */
-  readonly peekDelayed: string;
+  peekDelayed(body: string): string;
   /** Up to $3 in-flight messages, soonest visible first: $1 now, $2 queue. */
-  readonly peekInFlight: string;
+  peekInFlight(body: string): string;
   /**
    * Moves up to {@linkcode PROMOTE_BATCH} due messages (those due earliest, skipping rows other
    * consumers lock) from qite_waiting_idx into qite_ready_idx, by setting `timeout` back to
@@ -143,7 +159,7 @@ export interface QueueSql {
   /** Makes one delivery dead: $1 now, $2 queue, $3 id, $4 receive count, $5 created (µs). */
   readonly bury: string;
   /** A page of dead messages: $1 now, $2 queue, $3 cursor created (µs) or null, $4 cursor id, $5 limit. */
-  readonly listDead: string;
+  listDead(body: string): string;
   /** $1 now, $2 queue. */
   readonly countDead: string;
   /** Redrives every dead message and notifies: $1 now, $2 queue, $3 channel, $4 origin. */
@@ -267,9 +283,10 @@ export function buildSql(table: string, maxReceive: number): QueueSql {
   const dead =
     `queue = $2::text and received >= ${maxReceive} and timeout <= ${NOW} and ${WAITING}`;
   const bumped = `greatest(${NOW}, created + interval '1 microsecond')`;
-  const infoColumns = `${messageColumns("")}, ${millis("created")} as created_ms, ${
-    millis("timeout")
-  } as timeout_ms`;
+  const infoColumns = (body: string): string =>
+    `${messageColumns("", body)}, ${millis("created")} as created_ms, ${
+      millis("timeout")
+    } as timeout_ms`;
   const branchCount = 1 + dueBranchCount(maxReceive);
   const nowRow = `(select ${millis(NOW)} as now_ms) n`;
   return {
@@ -313,10 +330,10 @@ ${take(table)}
 select 'r' as kind, null::int4 as ord, t.*, n.now_ms from ${nowRow} left join taken t on true
 union all
 select 'd', ord, null, null, null, null, null, null from deleted`,
-    peek: (limit) =>
+    peek: (limit, body) =>
       `with ${candidates(table, maxReceive, String(limit), false, undefined).join(",\n")},
 ${picked(branchCount, String(limit))}
-select ${messageColumns("g")}, ${millis("g.created")} as created_ms, ${
+select ${messageColumns("g", body)}, ${millis("g.created")} as created_ms, ${
         millis("g.timeout")
       } as timeout_ms
 from ${table} g join picked using (id)
@@ -339,10 +356,12 @@ due as (select id from (${
     }) d order by timeout limit ${PROMOTE_BATCH}),
 promoted as (update ${table} g set timeout = g.created from due where g.id = due.id returning 1)
 select count(*)::int4 as n from promoted`,
-    peekDelayed: `select ${infoColumns} from ${table}
+    peekDelayed: (body) =>
+      `select ${infoColumns(body)} from ${table}
 where queue = $2::text and received = 0 and timeout > ${NOW} and ${WAITING}
 order by timeout, id limit $3::int4`,
-    peekInFlight: `select ${infoColumns} from ${table}
+    peekInFlight: (body) =>
+      `select ${infoColumns(body)} from ${table}
 where queue = $2::text and received > 0 and timeout > ${NOW} and ${WAITING}
 order by timeout, id limit $3::int4`,
     nextDue: `select ${
@@ -404,7 +423,8 @@ select null, case when n > 0 then pg_notify($7::text, ${
   where queue = $2::text and id = $3::text and received = $4::int4
     and ${micros("created")} = $5::int8 returning 1)
 select count(*)::int4 as n from u`,
-    listDead: `select ${infoColumns} from ${table}
+    listDead: (body) =>
+      `select ${infoColumns(body)} from ${table}
 where ${dead} and ($3::int8 is null
   or (created, id) > (timestamptz 'epoch' + $3::int8 * interval '1 microsecond', $4::text))
 order by created, id limit $5::int8`,

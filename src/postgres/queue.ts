@@ -15,6 +15,7 @@ import type {
   SendMessage,
 } from "../message.ts";
 import {
+  checkBodyBytes,
   checkDuration,
   checkPeekOptions,
   type Outgoing,
@@ -601,8 +602,8 @@ export class PostgresQueue implements QueueLike {
   peek(options: PeekOptions = {}): Promise<MessageInfo[]> {
     const action = "peek messages";
     return call(this.#pool, this, action, () => {
-      const { limit, state } = checkPeekOptions(action, options);
-      return (runner) => this.#ops.peek(runner, limit, state);
+      const { limit, state, bodyBytes } = checkPeekOptions(action, options);
+      return (runner) => this.#ops.peek(runner, limit, state, bodyBytes);
     });
   }
 
@@ -631,8 +632,9 @@ export class PostgresQueue implements QueueLike {
     const action = "list dead messages";
     return call(this.#pool, this, action, () => {
       checkObject(action, "options", options);
-      const { limit = 100, cursor } = options;
+      const { limit = 100, cursor, bodyBytes } = options;
       checkInteger(action, "limit", limit, 1, INT4_MAX);
+      checkBodyBytes(action, bodyBytes);
       if (cursor !== undefined && (typeof cursor !== "string" || !CURSOR.test(cursor))) {
         throw new TypeError(
           `Cannot ${action} as 'cursor' must be a cursor from listDead(): current value is ${
@@ -640,7 +642,7 @@ export class PostgresQueue implements QueueLike {
           }`,
         );
       }
-      return (runner) => this.#ops.listDead(runner, limit, cursor);
+      return (runner) => this.#ops.listDead(runner, limit, cursor, bodyBytes);
     });
   }
 

@@ -88,11 +88,14 @@ export interface QueueSql {
    * path, when messages are ready.
    */
   receiveReady(limit: number | "?4"): string;
-  /** The peek at up to `limit` messages; a number is written as a literal. */
-  peek(limit: number | "?3"): string;
+  /**
+   * The peek at up to `limit` messages; a number is written as a literal. `body` is the body's
+   * column list (see {@linkcode bodyColumns}), here and below.
+   */
+  peek(limit: number | "?3", body: string): string;
   /** Up to ?3 delayed (`received = 0`) or in-flight messages, soonest visible first. */
-  readonly peekDelayed: string;
-  readonly peekInFlight: string;
+  peekDelayed(body: string): string;
+  peekInFlight(body: string): string;
   /**
    * Moves up to {@linkcode PROMOTE_BATCH} due messages (those due earliest) from
    * qite_waiting_idx into qite_ready_idx, by setting `timeout` back to `created`: ?1 queue,
@@ -104,7 +107,7 @@ export interface QueueSql {
   readonly extendFenced: string;
   readonly delete: string;
   readonly deleteFenced: string;
-  readonly listDead: string;
+  listDead(body: string): string;
   readonly countDead: string;
   readonly redriveAll: string;
   readonly redriveOne: string;
@@ -218,22 +221,24 @@ where rowid in (
     and received < ${maxReceive}
   order by priority desc, created, rowid limit ${limit})
 returning ${MESSAGE_COLUMNS}, ${safeInteger("rowid", "r")}`,
-    peek: (limit) =>
-      `select g.id, g.body, ${safeInteger("g.received", "received")}, ${
+    peek: (limit, body) =>
+      `select g.id, ${body}, ${safeInteger("g.received", "received")}, ${
         safeInteger("g.priority", "priority")
       }, g.created, g.timeout
 from (select r from (${candidates(maxReceive, "?1", "?2", String(limit))})
   order by priority desc, created, r limit ${limit}) c
 join goqite g on g.rowid = c.r
 order by g.priority desc, g.created, g.rowid`,
-    peekDelayed: `select id, body, ${safeInteger("received")}, ${
-      safeInteger("priority")
-    }, created, timeout from goqite
+    peekDelayed: (body) =>
+      `select id, ${body}, ${safeInteger("received")}, ${
+        safeInteger("priority")
+      }, created, timeout from goqite
 where queue = cast(?1 as text) and received = 0 and timeout > ?2 and ${WAITING}
 order by timeout, rowid limit ?3`,
-    peekInFlight: `select id, body, ${safeInteger("received")}, ${
-      safeInteger("priority")
-    }, created, timeout from goqite
+    peekInFlight: (body) =>
+      `select id, ${body}, ${safeInteger("received")}, ${
+        safeInteger("priority")
+      }, created, timeout from goqite
 where queue = cast(?1 as text) and received > 0 and timeout > ?2 and ${WAITING}
 order by timeout, rowid limit ?3`,
     promote: `update goqite set timeout = created where rowid in (
@@ -253,9 +258,10 @@ order by timeout, rowid limit ?3`,
       `update goqite set timeout = ? where queue = cast(? as text) and id = ? and ${fence}`,
     delete: "delete from goqite where queue = cast(? as text) and id = ?",
     deleteFenced: `delete from goqite where queue = cast(? as text) and id = ? and ${fence}`,
-    listDead: `select id, body, ${safeInteger("received")}, ${
-      safeInteger("priority")
-    }, created, timeout from goqite
+    listDead: (body) =>
+      `select id, ${body}, ${safeInteger("received")}, ${
+        safeInteger("priority")
+      }, created, timeout from goqite
 where ${dead} and (created > ?3 or (created = ?3 and id > ?4))
 order by created, id limit ?5`,
     countDead: `select count(*) as n from goqite where ${dead}`,
@@ -333,11 +339,29 @@ function toMessage(row: Row): Message {
   };
 }
 
-function toInfo(row: Row): MessageInfo {
+/**
+ * The body's columns for a peek or a page of dead messages: the body, or its first `bodyBytes`
+ * bytes (read as a power of two, so that few statements are cached, and cut in
+ * {@linkcode toInfo}), and its whole size. `table` prefixes the column (`"g."`).
+ */
+function bodyColumns(bodyBytes: number | undefined, table = ""): string {
+  const body = `${table}body`;
+  if (bodyBytes === undefined) return `${body}, length(${body}) as size`;
+  const read = bodyBytes === 0 ? 0 : 2 ** Math.ceil(Math.log2(bodyBytes));
+  return `substr(${body}, 1, ${read}) as body, length(${body}) as size`;
+}
+
+function toInfo(row: Row, bodyBytes?: number): MessageInfo {
+  const message = toMessage(row);
+  const body = message.body;
   return {
-    ...toMessage(row),
+    ...message,
+    ...(bodyBytes !== undefined && body.length > bodyBytes
+      ? { body: body.subarray(0, bodyBytes) }
+      : {}),
     created: new Date(row.created as string),
     timeout: new Date(row.timeout as string),
+    size: Number(row.size),
   };
 }
 
@@ -469,18 +493,22 @@ export class QueueOps {
    * Up to `limit` visible messages in receive order, or delayed or in-flight ones, soonest
    * visible first; without receiving them.
    */
-  peek(limit: number, state: PeekState = "visible"): MessageInfo[] {
+  peek(limit: number, state: PeekState = "visible", bodyBytes?: number): MessageInfo[] {
     const now = formatTime(this.settings.clock());
+    const info = (row: Row): MessageInfo => toInfo(row, bodyBytes);
     if (state !== "visible") {
-      const sql = state === "delayed" ? this.sql.peekDelayed : this.sql.peekInFlight;
-      return this.#internals.statement(sql).all(this.settings.name, now, limit).map(toInfo);
+      const body = bodyColumns(bodyBytes);
+      const sql = state === "delayed" ? this.sql.peekDelayed(body) : this.sql.peekInFlight(body);
+      return this.#internals.statement(sql).all(this.settings.name, now, limit).map(info);
     }
     const literal = limit <= MAX_LITERAL_LIMIT;
-    const statement = this.#internals.statement(this.sql.peek(literal ? limit : "?3"));
+    const statement = this.#internals.statement(
+      this.sql.peek(literal ? limit : "?3", bodyColumns(bodyBytes, "g.")),
+    );
     const rows = literal
       ? statement.all(this.settings.name, now)
       : statement.all(this.settings.name, now, limit);
-    return rows.map(toInfo);
+    return rows.map(info);
   }
 
   /** The clock's reading at the last receive, for {@linkcode QueueOps.nextDue}. */
@@ -587,9 +615,10 @@ export class QueueOps {
   }
 
   /** A page of dead messages, oldest first, and the cursor of the next page. */
-  listDead(limit: number, cursor: string | undefined): DeadPage {
+  listDead(limit: number, cursor: string | undefined, bodyBytes?: number): DeadPage {
     const [created = "", id = ""] = cursor === undefined ? [] : cursor.split(" ");
-    const rows = this.#internals.statement(this.sql.listDead).all(
+    const sql = this.sql.listDead(bodyColumns(bodyBytes));
+    const rows = this.#internals.statement(sql).all(
       this.settings.name,
       formatTime(this.settings.clock()),
       created,
@@ -598,7 +627,10 @@ export class QueueOps {
     );
     const more = rows.length > limit;
     if (more) rows.length = limit;
-    return { messages: rows.map(toInfo), cursor: more ? cursorOf(rows[limit - 1]!) : undefined };
+    return {
+      messages: rows.map((row) => toInfo(row, bodyBytes)),
+      cursor: more ? cursorOf(rows[limit - 1]!) : undefined,
+    };
   }
 
   /** How many messages are dead. */

@@ -18,6 +18,7 @@ import type {
 import { setup } from "./schema.ts";
 import { toQueueError } from "../runtime/_errors.ts";
 import {
+  checkBodyBytes,
   checkDuration,
   checkPeekOptions,
   type Outgoing,
@@ -719,8 +720,8 @@ export class Queue implements QueueLike {
   peek(options: PeekOptions = {}): Promise<MessageInfo[]> {
     const action = "peek messages";
     return this.#run(action, "read", () => {
-      const { limit, state } = checkPeekOptions(action, options);
-      return () => this.#ops.peek(limit, state);
+      const { limit, state, bodyBytes } = checkPeekOptions(action, options);
+      return () => this.#ops.peek(limit, state, bodyBytes);
     });
   }
 
@@ -788,8 +789,9 @@ export class Queue implements QueueLike {
     const action = "list dead messages";
     return this.#run(action, "read", () => {
       checkObject(action, "options", options);
-      const { limit = 100, cursor } = options;
+      const { limit = 100, cursor, bodyBytes } = options;
       checkInteger(action, "limit", limit, 1);
+      checkBodyBytes(action, bodyBytes);
       if (cursor !== undefined && (typeof cursor !== "string" || !CURSOR.test(cursor))) {
         throw new TypeError(
           `Cannot ${action} as 'cursor' must be a cursor from listDead(): current value is ${
@@ -797,7 +799,7 @@ export class Queue implements QueueLike {
           }`,
         );
       }
-      return () => this.#ops.listDead(limit, cursor);
+      return () => this.#ops.listDead(limit, cursor, bodyBytes);
     });
   }
 
