@@ -70,6 +70,9 @@ export async function main(args: readonly string[]): Promise<number | undefined>
   }
   if (isHelp(first) || first === "help") {
     const topic = COMMANDS.find((c) => c.name === args[1]);
+    if (topic === undefined && args[1] !== undefined && first === "help") {
+      return fail(new UsageError(`unknown command ${JSON.stringify(args[1])}`));
+    }
     console.log(topic === undefined ? TOP_HELP() : commandHelp(topic));
     return 0;
   }

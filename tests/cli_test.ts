@@ -60,6 +60,7 @@ test("qite --help, qite help and every command's --help print their usage and ex
     assert.match(run.stdout, /\n {2}-h, --help +prints this help\n$/);
   });
   assert.equal((await qite(["help", "peek"])).stdout, runs[2]!.stdout);
+  assertFailure(await qite(["help", "nosuch"]), 2, /unknown command "nosuch"/);
 });
 
 test("qite refuses bad input with one line on standard error and exit status 2", async () => {
