@@ -52,6 +52,9 @@ export function isHttpUrl(value: string): boolean {
   return /^https?:\/\//i.test(value);
 }
 
+/** The commands that change nothing. */
+const LOOKING = new Set(["stats", "peek", "dead"]);
+
 /**
  * Opens the target `options.db` names.
  *
@@ -91,7 +94,9 @@ export async function openTarget(command: string, options: TargetOptions): Promi
   }
   let database: ReturnType<typeof open>;
   try {
-    database = open(db);
+    // The commands that only look open the file read-only: they change nothing in it, not even
+    // its journal mode (open() turns a goqite file's rollback journal into WAL).
+    database = open(db, { readOnly: LOOKING.has(command) });
   } catch (error) {
     const code = error instanceof QueueError ? error.code : "CANT_OPEN";
     throw new QueueError(code, `Cannot open SQLite file ${db}: ${(error as Error).message}`, {

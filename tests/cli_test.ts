@@ -6,10 +6,10 @@
  */
 
 import assert from "node:assert/strict";
-import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { open, Queue, setup } from "../mod.ts";
+import { GOQITE_SCHEMA, open, Queue, setup } from "../mod.ts";
 import { createJob } from "../jobs/mod.ts";
 import { sleep, tempDir } from "./_helpers.ts";
 import { PG_URL, testClients, TestDatabase } from "./_postgres.ts";
@@ -284,6 +284,32 @@ test("qite's whole output reaches a pipe, however long, before it exits", async 
     );
   } finally {
     done();
+  }
+});
+
+test("stats, peek and dead change nothing in a SQLite file, not even its journal mode", async () => {
+  const dir = tempDir();
+  try {
+    // A file as goqite leaves it: a rollback journal, goqite's schema only.
+    const path = join(dir, "goqite.db");
+    const goqite = open(path);
+    goqite.exec("pragma journal_mode = delete");
+    goqite.exec(GOQITE_SCHEMA);
+    goqite.exec("insert into goqite (queue, body) values ('q', x'6869')");
+    goqite.close();
+    const before = readFileSync(path);
+    const env = { QITE_DB: path };
+    assert.equal((await json(["stats", "q"], { env }) as { total: number }).total, 1);
+    assert.equal((await json(["peek", "q"], { env }) as unknown[]).length, 1);
+    assert.deepEqual(await json(["dead", "q"], { env }), { messages: [], cursor: null });
+    assert.deepEqual(readFileSync(path), before, "the file is as it was");
+    // An empty file stays empty.
+    const empty = join(dir, "empty.db");
+    writeFileSync(empty, "");
+    assertFailure(await qite(["stats", "--db", empty]), 1, /goqite/);
+    assert.equal(readFileSync(empty).length, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
