@@ -209,3 +209,23 @@ eachEngine(
     assert.equal(first.messages.length, 1);
   },
 );
+
+eachEngine(
+  "An id with U+0000, which no message has, applies to nothing in every operation",
+  async ({ queue }) => {
+    const q = queue({ name: "q", timeout: 100, maxReceive: 1 });
+    const id = await q.send({ body: "real" });
+    const [real] = await q.receiveBatch(1) as [Message];
+    const nul = "m_\u0000";
+    assert.equal(await q.delete(nul), false);
+    assert.equal(await q.extend(nul, 1000), false);
+    assert.deepEqual(await q.deleteBatch([nul, "m_other\u0000"]), [false, false]);
+    assert.deepEqual(await q.extendBatch([nul, real], 1000), [false, true]);
+    assert.equal(await q.release({ id: nul, delivery: real.delivery }), false);
+    assert.equal(await q.bury({ id: nul, delivery: real.delivery }), false);
+    assert.equal(await q.redrive([nul]), 0);
+    const { deleted } = await q.deleteAndReceive([nul, real], 1);
+    assert.deepEqual(deleted, [false, true]);
+    assert.equal((await q.stats()).total, 0, `${id} deleted, nothing else touched`);
+  },
+);

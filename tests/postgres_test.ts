@@ -850,3 +850,11 @@ eachClient("Every byte value and a body of a megabyte come back intact", async (
   assert.ok(b!.body.every((value, i) => value === big[i]));
   assert.equal(Object.getPrototypeOf(a!.body), Uint8Array.prototype);
 });
+
+eachClient("A queue name PostgreSQL cannot carry is refused at once", async ({ queue }) => {
+  assert.throws(() => queue({ name: "a\u0000b" }), TypeError);
+  assert.throws(() => queue({ name: "é".repeat(3501) }), RangeError);
+  const long = queue({ name: "é".repeat(3500) });
+  await long.send({ body: "x" });
+  assert.equal((await long.stats()).total, 1);
+});

@@ -117,10 +117,22 @@ function byQueueOrder(a: PgRow, b: PgRow): number {
   return (a.id as string) < (b.id as string) ? -1 : 1;
 }
 
-/** Targets as the three arrays the batch statements take, or `undefined` if an id repeats. */
+/**
+ * Whether `id` holds U+0000, which PostgreSQL text cannot: no row has such an id, so an
+ * operation on it applies to nothing (as on SQLite) without asking the server, which would
+ * refuse the statement.
+ */
+function impossible(id: string): boolean {
+  return id.includes("\u0000");
+}
+
+/**
+ * Targets as the three arrays the batch statements take, or `undefined` if an id repeats or is
+ * {@linkcode impossible} (then they go one by one).
+ */
 function targetArrays(targets: readonly Target[]): [string, string, string] | undefined {
   const ids = targets.map((target) => target.id);
-  if (new Set(ids).size !== ids.length) return undefined;
+  if (new Set(ids).size !== ids.length || ids.some(impossible)) return undefined;
   const received: (number | null)[] = [];
   const created: (string | null)[] = [];
   for (const target of targets) {
@@ -380,6 +392,7 @@ export class PgOps {
   }
 
   async #extendOne(runner: PgRunner, target: Target, delay: number): Promise<boolean> {
+    if (impossible(target.id)) return false;
     const base: PgValue[] = [this.#now(), this.settings.name, delay, target.id];
     if (target.delivery === undefined) {
       return Number((await runner.query(this.sql.extendOne, base))[0]?.n) > 0;
@@ -404,6 +417,7 @@ export class PgOps {
   }
 
   async #deleteOne(runner: PgRunner, target: Target): Promise<boolean> {
+    if (impossible(target.id)) return false;
     if (target.delivery === undefined) {
       const rows = await runner.query(this.sql.deleteOne, [this.settings.name, target.id]);
       return Number(rows[0]?.n) > 0;
@@ -429,6 +443,7 @@ export class PgOps {
     origin: string,
   ): Promise<boolean[]> {
     if (receipts.length === 0) return [];
+    if (receipts.length === 1 && impossible(receipts[0]!.id)) return [false];
     const arrays = targetArrays(receipts);
     if (arrays === undefined) {
       const results: boolean[] = [];
@@ -451,7 +466,7 @@ export class PgOps {
   /** Makes a delivery dead at once; whether it applied. */
   async bury(runner: PgRunner, receipt: Receipt): Promise<boolean> {
     const parsed = parseDelivery(receipt.delivery);
-    if (parsed === undefined) return false;
+    if (parsed === undefined || impossible(receipt.id)) return false;
     const rows = await runner.query(this.sql.bury, [
       this.#now(),
       this.settings.name,
@@ -497,6 +512,7 @@ export class PgOps {
     ids: readonly MessageId[] | undefined,
     origin: string,
   ): Promise<number> {
+    if (ids !== undefined) ids = ids.filter((id) => !impossible(id));
     if (ids !== undefined && ids.length === 0) return 0;
     const params: PgValue[] = [
       this.#now(),

@@ -61,7 +61,10 @@ export interface PostgresQueueOptions {
    * yourself after closing the queues.
    */
   sql: PostgresClient;
-  /** The queue's name. Many queues share one table; names keep them apart. */
+  /**
+   * The queue's name. Many queues share one table; names keep them apart. On PostgreSQL a name
+   * holds no U+0000 and at most 7000 bytes of UTF-8 (it travels in every send's notification).
+   */
   name: string;
   /**
    * The PostgreSQL schema of the `goqite` table. By default the table is found on the
@@ -146,6 +149,31 @@ const DEFAULT_RETRY_TIMEOUT_MS = 5000;
 const CURSOR = /^-?\d{1,19} \S+$/;
 const INT4_MIN = -2147483648;
 const INT4_MAX = 2147483647;
+
+/**
+ * The longest queue name, in UTF-8 bytes: every send notifies with the name in its payload, and
+ * PostgreSQL refuses a payload of 8000 bytes or more.
+ */
+const MAX_NAME_BYTES = 7000;
+
+/** Refuses a queue name that PostgreSQL's text or its notifications cannot carry. */
+function checkPostgresName(action: string, name: string): void {
+  if (name.includes("\u0000")) {
+    throw new TypeError(
+      `Cannot ${action} as 'name' holds U+0000, which PostgreSQL text cannot: current value is ${
+        show(name)
+      }`,
+    );
+  }
+  const bytes = new TextEncoder().encode(name).length;
+  if (bytes > MAX_NAME_BYTES) {
+    throw new RangeError(
+      `Cannot ${action} as 'name' must be at most ${MAX_NAME_BYTES} bytes of UTF-8 on ` +
+        `PostgreSQL: current size is ${bytes}`,
+    );
+  }
+}
+
 /** The first retry comes after about this many ms; the pause doubles up to the cap. */
 const RETRY_BASE_MS = 5;
 const RETRY_CAP_MS = 250;
@@ -255,8 +283,9 @@ export class PostgresQueue implements QueueLike {
    *
    * @param options The client, the name and the settings.
    * @throws {TypeError} If `sql` is not a client qite recognises, or `name` or `schema` is
-   * missing or of the wrong type.
-   * @throws {RangeError} If `timeout` or `maxReceive` is not an integer ≥ 1.
+   * missing or of the wrong type, or `name` holds U+0000.
+   * @throws {RangeError} If `timeout` or `maxReceive` is not an integer ≥ 1, or `name` is over
+   * 7000 bytes.
    */
   constructor(options: PostgresQueueOptions) {
     const action = "create queue";
@@ -276,6 +305,7 @@ export class PostgresQueue implements QueueLike {
       clock,
     } = options;
     checkName(action, "name", name);
+    checkPostgresName(action, name);
     checkSchema(action, schema);
     checkDuration(action, "timeout", timeout, 1);
     checkInteger(action, "maxReceive", maxReceive, 1, INT4_MAX);
