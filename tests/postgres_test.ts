@@ -547,6 +547,8 @@ eachClient("queue.with(tx) receives, extends and deletes inside the transaction"
   assert.equal(done, true);
   assert.equal((await q.stats()).total, 1);
   assert.throws(() => q.with({}), TypeError);
+  assert.throws(() => q.with(sql), /not the client itself/);
+  assert.throws(() => q.with(q.sql), /not the client itself/);
 });
 
 eachClient("createJob() creates a job inside the caller's transaction", async ({ db, queue }) => {

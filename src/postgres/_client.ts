@@ -222,6 +222,16 @@ export function wrapTransaction(value: unknown, action: string): PgRunner {
         `current value is ${describe(value)}`,
     );
   }
+  // The client itself (a pool) has `begin` but neither a transaction's `savepoint` nor a
+  // reserved connection's `release`: its statements would run outside any transaction.
+  const has = (name: string): boolean =>
+    typeof (client as Record<string, unknown>)[name] === "function";
+  if (has("begin") && !has("savepoint") && !has("release")) {
+    throw new TypeError(
+      `Cannot ${action} as 'tx' must be a transaction (what sql.begin hands its function), ` +
+        "not the client itself",
+    );
+  }
   return runner(client, !isBun(client));
 }
 

@@ -747,11 +747,13 @@ export class PostgresQueue implements QueueLike {
    * together with your writes: `tx` is what `sql.begin(tx => …)` hands you (postgres.js or
    * Bun.sql). A send made through it wakes waiters (here and in other processes) once the
    * transaction commits, and never if it rolls back. Give it to `createJob` to create a job in
-   * the transaction.
+   * the transaction. Use it only inside the function `sql.begin` runs: after the transaction
+   * has ended, postgres.js runs its statements outside any transaction (Bun.sql refuses them).
    *
    * @param tx The transaction.
    * @returns The operations, bound to `tx`.
-   * @throws {TypeError} If `tx` is not a transaction of a client qite knows.
+   * @throws {TypeError} If `tx` is not a transaction (or reserved connection) of a client qite
+   * knows; the client itself is not one.
    *
    * @example An order and its email, atomically
    * ```ts
