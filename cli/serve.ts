@@ -30,8 +30,10 @@ export const serve: Command = {
   about: "Serves every queue of one SQLite file (created if missing) or one PostgreSQL database\n" +
     "(the table created if missing) at /queues/{name}, in goqite's wire format, with the web\n" +
     "dashboard at /. On SIGINT or SIGTERM it stops accepting connections, ends long polls,\n" +
-    "answers the requests in flight, closes the database and exits with status 0. PostgreSQL\n" +
-    "needs Bun (Bun.sql) or the npm package postgres installed.",
+    "answers the requests in flight, closes the database and exits with status 0; it waits\n" +
+    "at most --shutdown-grace for requests whose clients are still sending them, and a second\n" +
+    "signal ends the wait at once. PostgreSQL needs Bun (Bun.sql) or the npm package postgres\n" +
+    "installed.",
   flags: {
     db: { type: "string" },
     schema: { type: "string" },
@@ -42,6 +44,7 @@ export const serve: Command = {
     token: { type: "string" },
     "read-only": { type: "boolean" },
     "no-dashboard": { type: "boolean" },
+    "shutdown-grace": { type: "string" },
   },
   flagHelp: [
     ["--db PATH|URL", "the SQLite file, or a postgres:// URL [QITE_DB] (qite.db)"],
@@ -53,6 +56,10 @@ export const serve: Command = {
     ["--token SECRET", 'requires "Authorization: Bearer SECRET" on /queues [QITE_TOKEN]'],
     ["--read-only", "the dashboard shows but takes no action [QITE_READ_ONLY=1]"],
     ["--no-dashboard", "serves no dashboard [QITE_DASHBOARD=0]"],
+    [
+      "--shutdown-grace MS",
+      "on a signal, how long to wait for requests still arriving [QITE_SHUTDOWN_GRACE] (10000)",
+    ],
   ],
   run: async ({ values, positionals, env }) => {
     if (positionals.length > 0) {
@@ -69,6 +76,13 @@ export const serve: Command = {
       setting(values, "port", env, "QITE_PORT", "PORT") ?? "8080",
       0,
       65535,
+    );
+    const grace = wholeNumber(
+      "serve",
+      "shutdown-grace",
+      setting(values, "shutdown-grace", env, "QITE_SHUTDOWN_GRACE") ?? "10000",
+      0,
+      2 ** 31 - 1,
     );
     const readOnly = values["read-only"] === true || env.QITE_READ_ONLY === "1";
     const dashboard = values["no-dashboard"] !== true && env.QITE_DASHBOARD !== "0";
@@ -121,12 +135,39 @@ export const serve: Command = {
       } at ${server.url}/queues/{name}` +
         (dashboard ? `, dashboard at ${server.url}/${readOnly ? " (read-only)" : ""}` : ""),
     );
-    onShutdownSignal((signal) => {
-      console.log(`qite: ${signal}, shutting down`);
-      server.close().then(() => postgres?.end()).then(
+    let stopping = false;
+    const stop = (note: string): void => {
+      // The database is closed (its log checkpointed) however the wait ended; closing twice is
+      // nothing.
+      sqlite?.close();
+      void Promise.resolve(postgres?.end()).then(
         () => {
-          console.log("qite: stopped");
+          console.log(`qite: stopped${note}`);
           process.exit(0);
+        },
+        (error: Error) => {
+          console.error(`qite: shutdown failed: ${error.message}`);
+          process.exit(1);
+        },
+      );
+    };
+    onShutdownSignal((signal) => {
+      if (stopping) {
+        console.log(`qite: ${signal} again, stopping now`);
+        stop(", without waiting for requests still arriving");
+        return;
+      }
+      stopping = true;
+      console.log(`qite: ${signal}, shutting down`);
+      // A client that has sent half a request would keep the server waiting for the rest.
+      const timer = setTimeout(
+        () => stop(`, after waiting ${grace} ms for requests still arriving`),
+        grace,
+      );
+      server.close().then(
+        () => {
+          clearTimeout(timer);
+          stop("");
         },
         (error: Error) => {
           console.error(`qite: shutdown failed: ${error.message}`);

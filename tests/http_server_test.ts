@@ -3,6 +3,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { dirname } from "node:path";
+import process from "node:process";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { open, Queue } from "../mod.ts";
@@ -267,6 +268,44 @@ test("A TypeError from authorize is a 500 without detail over TCP, on every rout
   }
   assert.equal(logged.length, 3);
   assert.match(logged[0]!, /^TypeError: the token table is missing/);
+});
+
+test("SIGTERM waits at most --shutdown-grace for a request still arriving, and a second signal not at all", async () => {
+  for (const second of [false, true]) {
+    const grace = second ? 60_000 : 500;
+    await withServer(
+      ["--shutdown-grace", String(grace)],
+      async ({ url, child, exited, output }) => {
+        // A client that sends half a body and stalls.
+        const { port } = new URL(url);
+        const stalled = connect(Number(port), "127.0.0.1");
+        await new Promise((resolve) => stalled.once("connect", resolve));
+        stalled.write('POST /queues/q HTTP/1.1\r\nHost: x\r\nContent-Length: 27\r\n\r\n{"Mes');
+        stalled.on("error", () => {});
+        await sleep(300); // the server reads the headers
+        const started = Date.now();
+        child.kill("SIGTERM");
+        if (second) {
+          await sleep(300);
+          process.kill(child.pid!, "SIGTERM"); // Deno's child.kill() signals once only
+        }
+        assert.equal(await exited, 0);
+        const waited = Date.now() - started;
+        assert.ok(waited < 5000, `exited ${waited} ms after the first signal`);
+        if (second) {
+          assert.match(output(), /qite: SIGTERM again, stopping now\n/);
+          assert.match(output(), /qite: stopped, without waiting for requests still arriving\n$/);
+        } else {
+          assert.ok(waited >= 450, `exited ${waited} ms after the signal, before the grace`);
+          assert.match(
+            output(),
+            /qite: stopped, after waiting 500 ms for requests still arriving\n$/,
+          );
+        }
+        stalled.destroy();
+      },
+    );
+  }
 });
 
 test("The server refuses what a browser sends for another site's page, and serves the rest, over TCP", async () => {

@@ -217,19 +217,15 @@ function listenNode(options: ListenOptions): Promise<Listener> {
 }
 
 /**
- * Calls `handler` once when the process gets SIGINT or SIGTERM.
+ * Calls `handler` each time the process gets SIGINT or SIGTERM (the first asks for a graceful
+ * shutdown, a second one to hurry).
  *
  * @param handler What to do, e.g. shut down gracefully.
  * @returns A function that removes the listeners.
  */
 export function onShutdownSignal(handler: (signal: string) => void): () => void {
   const signals = ["SIGINT", "SIGTERM"];
-  let fired = false;
-  const listeners = signals.map((signal) => () => {
-    if (fired) return;
-    fired = true;
-    handler(signal);
-  });
+  const listeners = signals.map((signal) => () => handler(signal));
   if (detectRuntime() === "deno") {
     const deno = (globalThis as unknown as { Deno: DenoGlobal }).Deno;
     signals.forEach((signal, i) => deno.addSignalListener(signal, listeners[i]!));
