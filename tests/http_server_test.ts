@@ -308,6 +308,69 @@ test("SIGTERM waits at most --shutdown-grace for a request still arriving, and a
   }
 });
 
+/** The status of each response in `raw` (latin1 text of every byte a connection received). */
+function statuses(raw: string): number[] {
+  return [...raw.matchAll(/HTTP\/1\.[01] (\d{3}) /g)].map((match) => Number(match[1]));
+}
+
+test("Pipelined requests are answered in order, each after the one before it has run, over TCP", async () => {
+  await withServer([], async ({ port }) => {
+    const send = JSON.stringify({ Message: { Body: btoa("hi") } });
+    const size = send.length.toString(16);
+    // A chunked send (Node's Web-standard path), then a plain receive (its fast path), then the
+    // stats: the receive runs after the send, on every runtime.
+    const answer = await rawRequest(
+      port,
+      "POST /queues/p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" +
+        `${size}\r\n${send}\r\n0\r\n\r\n` +
+        "GET /queues/p HTTP/1.1\r\nHost: x\r\n\r\n" +
+        "GET /queues/p/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+      { untilClose: true },
+    );
+    assert.deepEqual(statuses(answer.raw), [200, 200, 200], answer.raw);
+    assert.match(answer.raw, /"Body":"aGk="/);
+    // A request the parser refuses, pipelined after a good one: the good one is answered as
+    // itself (what follows is the runtime's: a 501, or the connection closes).
+    for (
+      const [first, queue] of [
+        [
+          `POST /queues/b HTTP/1.1\r\nHost: x\r\nContent-Length: ${send.length}\r\n\r\n${send}`,
+          "b",
+        ],
+        ["GET /queues/p2?x=1 HTTP/1.1\r\nHost: x\r\n\r\n", "p2"],
+      ] as const
+    ) {
+      const bad = await rawRequest(port, `${first}FOO / HTTP/1.1\r\nHost: x\r\n\r\n`, {
+        untilClose: true,
+        wait: 1500, // Deno answers the FOO too and keeps the connection
+      });
+      assert.equal(statuses(bad.raw)[0], queue === "b" ? 200 : 204, bad.raw);
+      assert.doesNotMatch(bad.raw.split("\r\n\r\n")[0]!, /not implemented/);
+    }
+    const stats = await rawRequest(port, "GET /queues/b/stats HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert.equal(JSON.parse(stats.body).Total, 1);
+  });
+});
+
+test("A request target or Host means the same on every path of the server, over TCP", async () => {
+  await withServer([], async ({ port }) => {
+    const send = JSON.stringify({ Message: { Body: btoa("x") } });
+    const post = (target: string, host = "x") =>
+      rawRequest(
+        port,
+        `POST ${target} HTTP/1.1\r\nHost: ${host}\r\nContent-Length: ${send.length}\r\n\r\n${send}`,
+      );
+    // A target that starts with // is a path, never a host.
+    assert.equal((await post("//queues/q")).status, 200);
+    assert.equal((await post("//h/queues/q")).status, 404);
+    assert.equal((await post("//h/queues/q?x=1")).status, 404);
+    // Credentials in the Host: the same answer with and without a query.
+    const plain = await post("/queues/q", "u:p@x");
+    const withQuery = await post("/queues/q?x=1", "u:p@x");
+    assert.equal(plain.status, withQuery.status);
+  });
+});
+
 test("The server refuses what a browser sends for another site's page, and serves the rest, over TCP", async () => {
   await using server = await serve({ db: ":memory:", port: 0 });
   const { port } = server;

@@ -152,16 +152,39 @@ export function nodeListener(
   fast: FastRoutes | undefined,
 ): NodeListener {
   const { host = "localhost", expectContinue = false } = options;
-  return (req, res) => {
+  const serveOne = (req: NodeIncomingMessage, res: NodeServerResponse): Promise<void> => {
     if (fast !== undefined) {
       const route = fastRouteOf(req, fast, host);
-      if (route !== undefined) {
-        void answerFast(req, res, route);
-        return;
-      }
+      if (route !== undefined) return answerFast(req, res, route);
     }
-    void answer(req, res, handler, host, expectContinue);
+    return answer(req, res, handler, host, expectContinue);
   };
+  // Node hands over pipelined requests as it parses them, and would run them at once: a receive
+  // sent after a send could then run first. Each connection's requests run one after the other,
+  // as they do on Deno and Bun (a request that arrives alone runs at once).
+  const lines = new WeakMap<object, { busy: number; tail: Promise<void> }>();
+  return (req, res) => {
+    const socket = (req as { socket?: object }).socket ?? res;
+    let line = lines.get(socket);
+    if (line === undefined) lines.set(socket, line = { busy: 0, tail: Promise.resolve() });
+    const current = line;
+    const run = (): Promise<void> =>
+      serveOne(req, res).catch(() => {}).finally(() => {
+        current.busy--;
+      });
+    current.busy++;
+    current.tail = current.busy === 1 ? run() : current.tail.then(run);
+  };
+}
+
+/**
+ * The URL of a request as Deno and Bun build it: a target that starts with `/` is a path (also
+ * `//h/queues/q`, which `new URL` alone would read as the host `h`), any other is read against
+ * the host (an absolute one keeps its own).
+ */
+function requestUrl(target: string, host: string): URL {
+  const origin = `http://${host}`;
+  return target.startsWith("/") ? new URL(`${origin}${target}`) : new URL(target, origin);
 }
 
 /** The fast route for `req`, when it is eligible (see {@linkcode FastRoutes}). */
@@ -197,13 +220,15 @@ function fastRouteOf(
     if (length === undefined || !/^[0-9]{1,15}$/.test(length)) return undefined;
     if (Number(length) > fast.maxBody) return undefined;
   } else if (length !== undefined && length !== "0") return undefined;
-  // The URL exactly as the Web-standard path builds it; one it cannot build takes that path (400).
+  // The URL exactly as the Web-standard path builds it; one it cannot build, or one with
+  // credentials (which a `Request` refuses), takes that path (400).
   let url: URL;
   try {
-    url = new URL(req.url ?? "/", `http://${host || fallbackHost}`);
+    url = requestUrl(req.url ?? "/", host || fallbackHost);
   } catch {
     return undefined;
   }
+  if (url.username !== "" || url.password !== "") return undefined;
   return fast.route(method, url, type);
 }
 
@@ -294,7 +319,7 @@ async function answer(
     for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
       headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
     }
-    const url = new URL(req.url ?? "/", `http://${headers.get("host") || fallbackHost}`);
+    const url = requestUrl(req.url ?? "/", headers.get("host") || fallbackHost);
     const init: RequestInit & { duplex?: "half" } = { method, headers, signal: controller.signal };
     if (method !== "GET" && method !== "HEAD") {
       // Last, so that nothing after it can fail with the request's data listener attached.

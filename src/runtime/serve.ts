@@ -158,9 +158,26 @@ function listenNode(options: ListenOptions): Promise<Listener> {
   const server = http.createServer();
   // Node's parser refuses some requests before any listener runs; answer them like the handler.
   server.on("clientError", (error, socket) => {
-    const responding = socket._httpMessage !== undefined && socket._httpMessage !== null &&
-      (socket._httpMessage as { headersSent?: boolean }).headersSent === true;
-    answerClientError(error, socket, responding);
+    // A response still owed on this connection (the parser refused a request pipelined after
+    // one being answered) goes out first, whole; then the connection ends, as on Bun.
+    // (When the bytes refused are the body of the request that response is for, that request is
+    // still incomplete, and it gets the parser's answer instead, if none of its own has started.)
+    const pending = socket._httpMessage as
+      | {
+        writableFinished?: boolean;
+        headersSent?: boolean;
+        req?: { complete?: boolean };
+        once(event: "close", listener: () => void): unknown;
+      }
+      | null
+      | undefined;
+    if (pending === undefined || pending === null || pending.writableFinished === true) {
+      answerClientError(error, socket, false);
+    } else if (pending.req?.complete === false) {
+      answerClientError(error, socket, pending.headersSent === true);
+    } else {
+      pending.once("close", () => socket.destroy());
+    }
   });
   // CONNECT never reaches the request listener (Node hands over the socket); refuse it.
   server.on("connect", (request, socket) => {
