@@ -133,3 +133,23 @@ export function checkObject(action: string, name: string, value: unknown): void 
     );
   }
 }
+
+/**
+ * A user's clock, checked at every reading: it must give a finite number of milliseconds (a
+ * `Date` would turn `now + timeout` into text).
+ *
+ * @throws {TypeError} From the returned function, when the clock gives anything else.
+ */
+export function checkedClock(action: string, clock: () => number): () => number {
+  return () => {
+    const ms = clock();
+    if (typeof ms !== "number" || !Number.isFinite(ms)) {
+      throw new TypeError(
+        `Cannot ${action} as 'clock' must return a finite number of milliseconds: it returned ${
+          show(ms)
+        }`,
+      );
+    }
+    return ms;
+  };
+}

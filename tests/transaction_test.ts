@@ -91,6 +91,18 @@ eachDriver("Queue.transaction() rejects a function that returns a promise", asyn
   );
   assert.equal(await queue.receive(), undefined);
   assert.equal(db.inTransaction, false);
+  // An async function fails after its await (the transaction has ended): that rejection is part
+  // of the mistake reported, never an unhandled rejection that ends the process.
+  assert.throws(
+    () =>
+      queue.transaction(async (tx) => {
+        await null;
+        tx.send({ body: "late" });
+      }),
+    TypeError,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(await queue.receive(), undefined);
 });
 
 eachDriver("A QueueTransaction cannot be used after its transaction ends", ({ db }) => {

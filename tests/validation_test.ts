@@ -99,3 +99,15 @@ eachDriver("Queue.transaction() rejects a missing function with TypeError", ({ d
   const queue = new Queue({ db, name: "q" });
   assert.throws(() => queue.transaction(undefined as unknown as () => void), TypeError);
 });
+
+eachDriver(
+  "A clock that returns anything but a finite number fails each operation with a TypeError and changes nothing",
+  async ({ db }) => {
+    for (const reading of [new Date(), "1700000000000", NaN, Infinity, 1n]) {
+      const queue = new Queue({ db, name: "q", clock: (() => reading) as unknown as () => number });
+      await assert.rejects(queue.send({ body: "x" }), TypeError, String(reading));
+      await assert.rejects(queue.receive(), TypeError, String(reading));
+    }
+    assert.equal((await new Queue({ db, name: "q" }).stats()).total, 0);
+  },
+);

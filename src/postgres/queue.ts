@@ -25,6 +25,7 @@ import {
   toTarget,
 } from "../_input.ts";
 import {
+  checkedClock,
   checkInteger,
   checkName,
   checkObject,
@@ -332,7 +333,7 @@ export class PostgresQueue implements QueueLike {
       timeout,
       maxReceive,
       maxBodySize,
-      clock,
+      clock: clock === undefined ? undefined : checkedClock("read the queue's clock", clock),
       table: tableName(schema),
     }, this.#wake);
     this.#pool = {

@@ -362,6 +362,9 @@ export class Database {
     try {
       const result = fn();
       if (isThenable(result)) {
+        // Its rejection (its code after an await, where the transaction has ended) is part of
+        // the mistake this TypeError reports: it must not surface as an unhandled rejection.
+        Promise.resolve(result).catch(() => {});
         throw new TypeError(
           "Cannot run transaction as the function returned a promise: it must be synchronous",
         );

@@ -29,6 +29,7 @@ import {
 } from "../_input.ts";
 import { QueueOps } from "./_ops.ts";
 import {
+  checkedClock,
   checkInteger,
   checkName,
   checkObject,
@@ -220,7 +221,13 @@ export class Queue implements QueueLike {
     }
     const database = resolveDatabase(db);
     this.#owned = typeof db === "string";
-    this.#ops = new QueueOps(database, { name, timeout, maxReceive, maxBodySize, clock });
+    this.#ops = new QueueOps(database, {
+      name,
+      timeout,
+      maxReceive,
+      maxBodySize,
+      clock: clock === Date.now ? clock : checkedClock("read the queue's clock", clock),
+    });
   }
 
   /** The queue's name. */
