@@ -81,6 +81,15 @@ export interface ClientOptions {
    * @default {3}
    */
   maxReceive?: number;
+  /**
+   * How long a request may go unanswered, in milliseconds, before it fails with a `QueueError`
+   * of code `NETWORK` (for a long poll: its wait, plus this). A server that never answers (a
+   * stuck proxy, a half-open connection) then cannot hang a worker, or a job runner's lease
+   * renewals and shutdown.
+   *
+   * @default {10000}
+   */
+  requestTimeout?: number;
 }
 
 /**
@@ -186,7 +195,19 @@ export function createClient(url: string | URL, options: ClientOptions = {}): Qu
     );
   }
   checkObject(action, "options", options);
-  const { headers, maxWait = 20_000, timeout = 5000, maxReceive = 3 } = options;
+  if (base.search !== "" || base.hash !== "") {
+    throw new TypeError(
+      `Cannot ${action} as 'url' must be the queue's URL, with no query or fragment: current ` +
+        `value is ${base.href}`,
+    );
+  }
+  const {
+    headers,
+    maxWait = 20_000,
+    timeout = 5000,
+    maxReceive = 3,
+    requestTimeout = 10_000,
+  } = options;
   const doFetch = options.fetch ?? ((request: Request) => fetch(request));
   if (typeof doFetch !== "function") {
     throw new TypeError(
@@ -196,9 +217,23 @@ export function createClient(url: string | URL, options: ClientOptions = {}): Qu
   checkInteger(action, "maxWait", maxWait, 1, 20_000);
   checkDuration(action, "timeout", timeout, 1);
   checkInteger(action, "maxReceive", maxReceive, 1);
+  checkInteger(action, "requestTimeout", requestTimeout, 1, 2 ** 31 - 1);
   const root = base.href.replace(/\/+$/, "");
-  const name = decodeURIComponent(root.slice(root.lastIndexOf("/") + 1));
-  return new Client(root, name, new Headers(headers), doFetch, maxWait, timeout, maxReceive);
+  let name: string;
+  try {
+    name = decodeURIComponent(root.slice(root.lastIndexOf("/") + 1));
+  } catch {
+    throw new TypeError(
+      `Cannot ${action} as the queue name in 'url' is not percent-encoded UTF-8: current value ` +
+        `is ${base.href}`,
+    );
+  }
+  return new Client(root, name, new Headers(headers), doFetch, {
+    maxWait,
+    timeout,
+    maxReceive,
+    requestTimeout,
+  });
 }
 
 class Client implements QueueClient {
@@ -212,22 +247,23 @@ class Client implements QueueClient {
   #closed = false;
   #requests = new Set<AbortController>();
 
+  #requestTimeout: number;
+
   constructor(
     url: string,
     name: string,
     headers: Headers,
     fetcher: (request: Request) => Promise<Response>,
-    maxWait: number,
-    timeout: number,
-    maxReceive: number,
+    settings: { maxWait: number; timeout: number; maxReceive: number; requestTimeout: number },
   ) {
     this.url = url;
     this.name = name;
     this.#headers = headers;
     this.#fetch = fetcher;
-    this.#maxWait = maxWait;
-    this.#timeout = timeout;
-    this.#maxReceive = maxReceive;
+    this.#maxWait = settings.maxWait;
+    this.#timeout = settings.timeout;
+    this.#maxReceive = settings.maxReceive;
+    this.#requestTimeout = settings.requestTimeout;
   }
 
   get timeout(): number {
@@ -438,7 +474,7 @@ class Client implements QueueClient {
       const started = Date.now();
       let response: Response;
       try {
-        response = await this.#request("GET", query, undefined, [], signal);
+        response = await this.#request("GET", query, undefined, [], signal, this.#maxWait);
       } catch (error) {
         signal?.throwIfAborted();
         throw error;
@@ -450,8 +486,15 @@ class Client implements QueueClient {
         else early = 0;
         continue;
       }
-      if (max !== undefined) return this.#messages(response);
-      const { Message: wire } = await this.#json(response);
+      if (max !== undefined) {
+        const messages = await this.#messages(response);
+        // A 200 with no message is no answer to a long poll: wait on, as after a 204.
+        if (messages.length > 0) return messages;
+        if (Date.now() - started < this.#maxWait / 2) await pause(backoff(++early), signal);
+        else early = 0;
+        continue;
+      }
+      const { Message: wire } = await this.#json(response, "Message", "receiveAndWait");
       return [this.#single(response, wire as Json)];
     }
   }
@@ -549,6 +592,7 @@ class Client implements QueueClient {
     body?: unknown,
     accept: readonly number[] = [],
     signal?: AbortSignal,
+    waitMs = 0,
   ): Promise<Response> {
     if (this.#closed) {
       throw new QueueError(
@@ -566,6 +610,11 @@ class Client implements QueueClient {
       ...(body === undefined ? {} : { body: goJson(body) }),
       signal: signal === undefined ? closing.signal : AbortSignal.any([signal, closing.signal]),
     });
+    const limit = waitMs + this.#requestTimeout;
+    const timer = setTimeout(() =>
+      closing.abort(
+        new QueueError("NETWORK", `Cannot get an answer from ${this.url} within ${limit} ms`),
+      ), limit);
     let response: Response;
     try {
       response = await this.#fetch(request);
@@ -576,6 +625,7 @@ class Client implements QueueClient {
         cause: error,
       });
     } finally {
+      clearTimeout(timer);
       this.#requests.delete(closing);
     }
     if (response.ok || accept.includes(response.status)) return response;

@@ -122,11 +122,22 @@ export class Leases {
       this.#renewing = true;
       const since = performance.now();
       let extended: boolean[] | undefined;
+      // A call that has not answered when the first of these leases ends is waited for no
+      // longer (an HTTP request can hang): those leases are lost, and their jobs told so.
+      const call = this.#queue.extendBatch(due.map((lease) => lease.message), this.#extend);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const firstEnd = Math.min(...due.map((lease) => lease.end));
+      const late = new Promise<"late">((resolve) => {
+        timer = setTimeout(() => resolve("late"), Math.max(0, firstEnd - performance.now()));
+      });
       try {
-        extended = await this.#queue.extendBatch(due.map((lease) => lease.message), this.#extend);
+        const outcome = await Promise.race([call, late]);
+        if (outcome !== "late") extended = outcome;
+        else call.catch(() => {}); // its answer, whenever it comes, changes nothing here
       } catch (error) {
         this.#onError(error);
       } finally {
+        clearTimeout(timer);
         this.#renewing = false;
       }
       const after = performance.now();

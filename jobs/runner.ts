@@ -7,6 +7,7 @@
 import type { Message, MessageId } from "../src/message.ts";
 import type { QueueLike } from "../src/queue_like.ts";
 import { QueueError } from "../src/errors.ts";
+import { MAX_DURATION_MS } from "../src/_time.ts";
 import { checkInteger, checkName, checkPositive, checkSignal, show } from "../src/_validate.ts";
 import { decodeJob } from "./envelope.ts";
 import { describeError as describe, log, type Logger } from "../src/logger.ts";
@@ -247,6 +248,9 @@ const QUEUE_METHODS = [
   "releaseBatch",
   "bury",
 ] as const;
+
+/** The default backoff, as a function (also what a backoff function that fails falls back to). */
+const DEFAULT_BACKOFF_FN = (attempt: number): number => toBackoff("", DEFAULT_BACKOFF)(attempt);
 
 function toBackoff(action: string, backoff: Backoff): (attempt: number) => number {
   if (typeof backoff === "function") return backoff;
@@ -667,21 +671,26 @@ export class Runner {
     const event: JobEvent = { id: message.id, name: envelope.name, attempt: message.received };
     this.#hook("run", event);
     const started = performance.now();
-    const finish = (ok: boolean, error?: unknown): void =>
+    // Once only: a thenable may call both of its callbacks, or one twice, or throw after one.
+    let finished = false;
+    const finish = (ok: boolean, error?: unknown): void => {
+      if (finished) return;
+      finished = true;
       this.#finish(held, event, registration, started, ok, error, run);
-    let result: unknown;
+    };
     try {
-      result = registration.fn(envelope.body, { ...event, signal: held.controller.signal });
+      const result = registration.fn(envelope.body, { ...event, signal: held.controller.signal });
+      // A thenable's `then` (or the getter of it) is the job's code too: what it throws fails
+      // the job.
+      if (isThenable(result)) {
+        (result as PromiseLike<unknown>).then(
+          () => finish(true),
+          (error: unknown) => finish(false, error),
+        );
+      } else finish(true);
     } catch (error) {
       finish(false, error);
-      return;
     }
-    if (isThenable(result)) {
-      (result as Promise<unknown>).then(
-        () => finish(true),
-        (error: unknown) => finish(false, error),
-      );
-    } else finish(true);
   }
 
   #finish(
@@ -699,8 +708,11 @@ export class Runner {
     const message = held.lease.message;
     const event = { ...job, duration };
     if (run.over) {
-      // start() has resolved: the queue may be closed; the message will be received again.
+      // start() has resolved: the queue may be closed; the message will be received again. The
+      // slot it held is free again, for a run started since.
       this.#log("Job finished after the runner stopped waiting for it", event);
+      this.#slot?.();
+      if (this.#running.size === 0) this.#idle?.();
       return;
     }
     this.#averageMs = this.#averageMs === undefined
@@ -720,7 +732,7 @@ export class Runner {
       this.#settle(() => this.#queue.release(message, 0));
     } else {
       const dead = message.received >= this.#queue.maxReceive;
-      const retryIn = dead ? undefined : Math.max(0, registration.backoff(message.received));
+      const retryIn = dead ? undefined : this.#retryIn(registration, message.received);
       this.#log(dead ? "Job failed; it is dead now" : "Job failed; retrying", {
         ...event,
         error: describe(error),
@@ -731,6 +743,25 @@ export class Runner {
     }
     this.#slot?.();
     if (this.#running.size === 0) this.#idle?.();
+  }
+
+  /**
+   * The delay before a failed job's next attempt, in whole ms: the registration's backoff, or
+   * the default one when that throws or gives no finite number (a job's failure must not stop
+   * the runner).
+   */
+  #retryIn(registration: Registration, attempt: number): number {
+    let ms: number;
+    try {
+      ms = registration.backoff(attempt);
+    } catch (error) {
+      this.#log("The backoff function threw; using the default backoff", {
+        error: describe(error),
+      });
+      ms = NaN;
+    }
+    if (typeof ms !== "number" || !Number.isFinite(ms)) ms = DEFAULT_BACKOFF_FN(attempt);
+    return Math.min(MAX_DURATION_MS, Math.max(0, Math.ceil(ms)));
   }
 
   #reportAcks(messages: readonly Message[], deleted: readonly boolean[]): void {

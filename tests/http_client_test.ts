@@ -8,6 +8,7 @@ import {
   HttpError,
   type QueueClient,
 } from "../http/mod.ts";
+import { createJob, Runner } from "../jobs/mod.ts";
 import { listen } from "../src/runtime/serve.ts";
 import { sleep, text } from "./_helpers.ts";
 import { eachEngine, type EngineContext, type EngineQueue } from "./_engines.ts";
@@ -263,3 +264,90 @@ eachEngine("The client reads the start of bodies with bodyBytes, and their whole
   assert.equal(refused.status, 400);
   await assert.rejects(client.listDead({ bodyBytes: -1 }), RangeError);
 });
+
+test("A request left unanswered fails with NETWORK after requestTimeout, and close() is not needed to end it", async () => {
+  const server = await countingServer(() => new Promise<Response>(() => {})); // never answers
+  try {
+    const client = createClient(`${server.url}/queues/q`, { requestTimeout: 200 });
+    const started = Date.now();
+    await assert.rejects(client.send({ body: "x" }), (error: QueueError) => {
+      assert.equal(error.code, "NETWORK");
+      assert.match(error.message, /within 200 ms/);
+      return true;
+    });
+    assert.ok(Date.now() - started < 2000);
+    // A long poll gets its wait on top.
+    const polling = createClient(`${server.url}/queues/q`, { requestTimeout: 100, maxWait: 200 });
+    const pollStarted = Date.now();
+    await assert.rejects(polling.receiveAndWait(), { code: "NETWORK" });
+    assert.ok(Date.now() - pollStarted >= 280, "waited for the poll and the timeout");
+  } finally {
+    await server.close();
+  }
+});
+
+test("createClient refuses a URL with a query, a fragment or a name that is not UTF-8", () => {
+  for (const url of ["http://x/queues/q?token=1", "http://x/queues/q#f", "http://x/queues/100%"]) {
+    assert.throws(() => createClient(url), TypeError, url);
+  }
+  assert.throws(() => createClient("http://x/queues/q", { requestTimeout: 0 }), RangeError);
+});
+
+test("receiveAndWait waits on through a 200 that holds no message", async () => {
+  let calls = 0;
+  const server = await countingServer(() => {
+    calls++;
+    return Promise.resolve(
+      calls < 3
+        ? Response.json({ Messages: [] })
+        : Response.json({ Messages: [{ ID: "m_1", Body: btoa("at last"), Received: 1 }] }),
+    );
+  });
+  try {
+    const client = createClient(`${server.url}/queues/q`);
+    const [message] = await client.receiveBatchAndWait(1, { signal: AbortSignal.timeout(5000) });
+    assert.equal(text(message!.body), "at last");
+    assert.equal(calls, 3);
+  } finally {
+    await server.close();
+  }
+});
+
+eachEngine(
+  "A job's lease renewal that the server never answers loses the lease in time and tells the job",
+  async (
+    ctx,
+  ) => {
+    const queue = ctx.queue({ name: "jobs", fakeClock: false, timeout: 300 });
+    const handler = createHandler(queue);
+    let hangRenewals = false;
+    const client = createClient("http://queue.test/", {
+      timeout: 300,
+      fetch: (request) =>
+        hangRenewals && request.method === "PUT" ? new Promise(() => {}) : handler(request),
+    });
+    const runner = new Runner({ queue: client, extend: 300, logger: { info: () => {} } });
+    let abortedAfter: number | undefined;
+    runner.register("slow", async (_body, job) => {
+      const started = Date.now();
+      hangRenewals = true;
+      await new Promise<void>((resolve) => {
+        job.signal.addEventListener("abort", () => {
+          abortedAfter = Date.now() - started;
+          resolve();
+        }, { once: true });
+        setTimeout(resolve, 3000);
+      });
+    });
+    await createJob(queue, "slow", "x");
+    const done = runner.start();
+    await sleep(100);
+    const deadline = Date.now() + 5000;
+    while (abortedAfter === undefined && Date.now() < deadline) await sleep(20);
+    hangRenewals = false;
+    await runner.stop();
+    await done.catch(() => {});
+    assert.ok(abortedAfter !== undefined, "the job was told its lease was lost");
+    assert.ok(abortedAfter! < 1000, `told after ${abortedAfter} ms`);
+  },
+);

@@ -538,3 +538,103 @@ eachDriver("Runner runs jobs over the HTTP client of a real server", async ({ pa
   assert.deepEqual(seen.sort(), ["over http", "twice"]);
   assert.equal((await client.stats()).total, 0);
 }, ["node:sqlite", "bun:sqlite"]);
+
+eachDriver(
+  "A job whose result is a thenable that throws fails as a job does, and the runner runs on",
+  async (context) => {
+    const queue = setupQueue(context, { maxReceive: 1 });
+    const failures: unknown[] = [];
+    const runner = new Runner({
+      queue,
+      logger: { info: () => {} },
+      hooks: { failure: (event) => void failures.push(event.error) },
+    });
+    runner.register("throws-in-then", () => ({
+      then() {
+        throw new Error("then broke");
+      },
+    }));
+    runner.register("getter", () => ({
+      get then(): never {
+        throw new Error("getter broke");
+      },
+    }));
+    runner.register("twice", () => ({
+      then(ok: () => void, fail: (error: unknown) => void) {
+        ok();
+        fail(new Error("late"));
+      },
+    }));
+    const ran: string[] = [];
+    runner.register("fine", (body) => void ran.push(text(body)));
+    for (const name of ["throws-in-then", "getter", "twice"]) await createJob(queue, name, "x");
+    await createJob(queue, "fine", "after");
+    const stop = run(runner);
+    await until(() => ran.length === 1 && failures.length === 2 && count(context.db) === 2);
+    await stop();
+    assert.deepEqual(failures.map((error) => (error as Error).message).sort(), [
+      "getter broke",
+      "then broke",
+    ]);
+    assert.equal(runner.running, 0);
+    assert.equal((await queue.stats()).dead, 2, "the two failures are dead; 'twice' succeeded");
+  },
+);
+
+eachDriver(
+  "A backoff function's delay is used in whole ms, and one that throws or gives no number falls back to the default",
+  async (context) => {
+    const queue = setupQueue(context, { maxReceive: 2 });
+    const retries: Array<number | undefined> = [];
+    const runner = new Runner({
+      queue,
+      logger: { info: () => {} },
+      hooks: { failure: (event) => void retries.push(event.retryIn) },
+    });
+    const fail = (): never => {
+      throw new Error("no");
+    };
+    runner.register("fraction", fail, { backoff: () => 12.25 });
+    runner.register("throws", fail, {
+      backoff: () => {
+        throw new Error("backoff broke");
+      },
+    });
+    runner.register("nan", fail, { backoff: () => NaN });
+    await createJob(queue, "fraction", "x");
+    await createJob(queue, "throws", "x");
+    await createJob(queue, "nan", "x");
+    const stop = run(runner);
+    await until(() => retries.length >= 3);
+    await stop();
+    const [fraction, ...fallbacks] = retries;
+    assert.equal(fraction, 13);
+    for (const retryIn of fallbacks) {
+      assert.ok(Number.isInteger(retryIn) && retryIn! >= 500 && retryIn! <= 1000, `${retryIn}`);
+    }
+  },
+);
+
+eachDriver(
+  "A runner started again after a stop that gave up on a job runs new jobs once that job ends",
+  async (context) => {
+    const queue = setupQueue(context, { timeout: 60_000 });
+    const runner = new Runner({ queue, limit: 1, gracePeriod: 50, logger: { info: () => {} } });
+    let release!: () => void;
+    const hung = new Promise<void>((resolve) => release = resolve);
+    const ran: string[] = [];
+    runner.register("hang", () => hung);
+    runner.register("next", (body) => void ran.push(text(body)));
+    await createJob(queue, "hang", "x");
+    const first = run(runner);
+    await until(() => runner.running === 1);
+    await first(); // gives up on the hung job after 50 ms
+    const second = run(runner);
+    await createJob(queue, "next", "after the restart");
+    await sleep(50);
+    release(); // the abandoned job ends; its slot is free for the new run
+    await until(() => ran.length === 1);
+    await second();
+    assert.deepEqual(ran, ["after the restart"]);
+  },
+);
