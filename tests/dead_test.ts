@@ -129,3 +129,21 @@ eachEngine(
     }
   },
 );
+
+eachEngine(
+  "A message extended while the clock had gone back still becomes dead, and can be listed and redriven",
+  async ({ queue, clock }) => {
+    const q = queue({ name: "q", timeout: 1000, maxReceive: 1 });
+    await q.send({ body: "last try" });
+    const message = await q.receive();
+    assert.ok(message);
+    clock.advance(-10_000); // NTP steps the clock back while the consumer works
+    assert.equal(await q.extend(message, 5000), true);
+    clock.advance(10_010);
+    assert.equal((await q.stats()).dead, 1);
+    assert.equal(await q.countDead(), 1);
+    assert.deepEqual((await q.listDead()).messages.map((m) => m.id), [message.id]);
+    assert.equal(await q.redrive(), 1);
+    assert.equal((await q.receive())?.id, message.id);
+  },
+);

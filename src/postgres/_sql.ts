@@ -243,9 +243,30 @@ function picked(count: number, limit: string): string {
   return `picked as (select id from (${union}) c order by priority desc, created, id limit ${limit})`;
 }
 
+/**
+ * When a lease of $3 ms taken now ends: never at or before the row's `created` time (a batch's
+ * messages are created up to a few µs ahead, and a test clock can go back), where a received
+ * message would be neither visible nor dead (dead ones are read from qite_waiting_idx, which
+ * holds only timeout > created). `alias` prefixes the row's columns (`"g."`).
+ */
+function leaseEnd(alias: string): string {
+  return `greatest(${NOW} + ${ms("$3")}, ${alias}created + interval '1 microsecond')`;
+}
+
+/**
+ * When an extended lease of $3 ms ends: for a message on its last receive, never at or before its
+ * `created` time (see {@linkcode leaseEnd}); any other message with such a timeout is simply
+ * ready.
+ */
+function extendedEnd(alias: string, maxReceive: number): string {
+  return `greatest(${NOW} + ${
+    ms("$3")
+  }, case when ${alias}received >= ${maxReceive} then ${alias}created + interval '1 microsecond' end)`;
+}
+
 /** Takes the picked messages: a new lease and one more receive each. */
 function take(table: string): string {
-  return `taken as (update ${table} g set timeout = ${NOW} + ${ms("$3")}, received = g.received + 1
+  return `taken as (update ${table} g set timeout = ${leaseEnd("g.")}, received = g.received + 1
     where g.id = any(array(select id from picked))
     returning ${messageColumns("g")})`;
 }
@@ -380,17 +401,17 @@ order by timeout, id limit $3::int4`,
         ).join(",\n    ")
       }) - ${NOW}`)
     } as due`,
-    extend: `update ${table} g set timeout = ${NOW} + ${ms("$3")}
+    extend: `update ${table} g set timeout = ${extendedEnd("g.", maxReceive)}
 from ${targets("$4", "$5", "$6")}
 where g.queue = $2::text and ${targetMatch("$4")}
 returning t.ord::int4 as ord`,
     delete: `delete from ${table} g using ${targets("$2", "$3", "$4")}
 where g.queue = $1::text and ${targetMatch("$2")}
 returning t.ord::int4 as ord`,
-    extendOne: `with u as (update ${table} set timeout = ${NOW} + ${ms("$3")}
+    extendOne: `with u as (update ${table} set timeout = ${extendedEnd("", maxReceive)}
   where queue = $2::text and id = $4::text returning 1)
 select count(*)::int4 as n from u`,
-    extendOneFenced: `with u as (update ${table} set timeout = ${NOW} + ${ms("$3")}
+    extendOneFenced: `with u as (update ${table} set timeout = ${extendedEnd("", maxReceive)}
   where queue = $2::text and id = $4::text and received = $5::int4
     and ${micros("created")} = $6::int8 returning 1)
 select count(*)::int4 as n from u`,
