@@ -15,7 +15,16 @@ const encoder = new TextEncoder();
 /** Converts a message body to bytes, or throws `TypeError`. */
 export function toBody(action: string, body: unknown): Uint8Array {
   if (body instanceof Uint8Array) return body;
-  if (typeof body === "string") return encoder.encode(body);
+  if (typeof body === "string") {
+    // UTF-8 cannot carry a lone surrogate: encoding would change it into U+FFFD, silently.
+    if (!body.isWellFormed()) {
+      throw new TypeError(
+        `Cannot ${action} as 'body' holds a lone surrogate, which UTF-8 cannot carry: send its ` +
+          "bytes as a Uint8Array instead",
+      );
+    }
+    return encoder.encode(body);
+  }
   throw new TypeError(
     `Cannot ${action} as 'body' must be a Uint8Array or a string: current value is ${show(body)}`,
   );
@@ -145,4 +154,19 @@ export function checkPeekOptions(
 /** Checks a `bodyBytes` option: `undefined`, or an integer from 0 to 2^31 - 1. */
 export function checkBodyBytes(action: string, bodyBytes: unknown): void {
   if (bodyBytes !== undefined) checkInteger(action, "bodyBytes", bodyBytes, 0, 2 ** 31 - 1);
+}
+
+/**
+ * Checks a queue name beyond being a non-empty string: it is stored as UTF-8, where a lone
+ * surrogate would become U+FFFD and two different names one queue.
+ *
+ * @throws {TypeError} If it holds a lone surrogate.
+ */
+export function checkQueueName(action: string, name: string): void {
+  if (!name.isWellFormed()) {
+    throw new TypeError(
+      `Cannot ${action} as 'name' holds a lone surrogate, which UTF-8 cannot carry: current ` +
+        `value is ${show(name)}`,
+    );
+  }
 }

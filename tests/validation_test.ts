@@ -111,3 +111,19 @@ eachDriver(
     assert.equal((await new Queue({ db, name: "q" }).stats()).total, 0);
   },
 );
+
+eachEngine(
+  "A lone surrogate, which UTF-8 cannot carry, is refused in a queue name and a text body",
+  async (
+    { queue, count },
+  ) => {
+    assert.throws(() => queue({ name: "jobs-\uD800" }), TypeError);
+    assert.throws(() => queue({ name: "jobs-\uDC00" }), TypeError);
+    const q = queue({ name: "q" });
+    await assert.rejects(q.send({ body: "x\uD800y" }), TypeError);
+    await assert.rejects(q.sendBatch([{ body: "fine" }, { body: "\uDFFF" }]), TypeError);
+    assert.equal(await count(), 0);
+    await q.send({ body: "a pair is fine: \uD83D\uDE00" });
+    assert.equal(await count(), 1);
+  },
+);

@@ -18,6 +18,7 @@ import {
   checkBodyBytes,
   checkDuration,
   checkPeekOptions,
+  checkQueueName,
   type Outgoing,
   parseList,
   parseMessage,
@@ -306,6 +307,7 @@ export class PostgresQueue implements QueueLike {
       clock,
     } = options;
     checkName(action, "name", name);
+    checkQueueName(action, name);
     checkPostgresName(action, name);
     checkSchema(action, schema);
     checkDuration(action, "timeout", timeout, 1);

@@ -21,6 +21,7 @@ import {
   checkBodyBytes,
   checkDuration,
   checkPeekOptions,
+  checkQueueName,
   type Outgoing,
   parseList,
   parseMessage,
@@ -211,6 +212,7 @@ export class Queue implements QueueLike {
     const clock = options.clock ?? Date.now;
     checkDatabase(action, db);
     checkName(action, "name", name);
+    checkQueueName(action, name);
     checkDuration(action, "timeout", timeout, 1);
     checkInteger(action, "maxReceive", maxReceive, 1);
     checkInteger(action, "maxBodySize", maxBodySize, 0, 1_000_000_000);
