@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { Queue, QueueError } from "../mod.ts";
 import { createClient, createHandler } from "../http/mod.ts";
 import { faults } from "./_db_sqlite_standin.ts";
+import { loadBunSqlite, loadNodeSqlite } from "../src/runtime/detect.ts";
 import { eachDriver, text } from "./_helpers.ts";
 
 const BIG = 2n ** 60n + 1n;
@@ -89,4 +90,27 @@ eachDriver(
     );
   },
   ["node:sqlite"],
+);
+
+eachDriver(
+  "A handle opened to read every integer as a bigint gives small priorities as numbers, large ones as bigints",
+  async ({ driver, path }) => {
+    // The caller's own handle: node:sqlite's readBigInts, bun:sqlite's safeIntegers.
+    const handle = driver === "bun:sqlite"
+      ? new (loadBunSqlite()!.Database)(path, { safeIntegers: true } as never)
+      : new (loadNodeSqlite()!.DatabaseSync)(path, { readBigInts: true } as never);
+    const queue = new Queue({ db: handle, name: "big-reads" });
+    try {
+      await queue.sendBatch([{ body: "small", priority: 7 }, { body: "huge", priority: BIG }]);
+      const [huge, small] = await queue.peek({ limit: 2 });
+      assert.equal(huge!.priority, BIG);
+      assert.equal(small!.priority, 7);
+      const received = await queue.receiveBatch(2);
+      assert.deepEqual(received.map((m) => m.priority), [BIG, 7]);
+      assert.equal(typeof received[0]!.received, "number");
+    } finally {
+      await queue.close();
+      (handle as { close(): void }).close();
+    }
+  },
 );

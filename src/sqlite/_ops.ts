@@ -315,8 +315,15 @@ from goqite where queue = cast(?1 as text)`,
 
 /** A column read with {@linkcode safeInteger}, as a priority: a number, or a bigint beyond. */
 function toPriority(value: unknown): Priority {
-  return typeof value === "number" ? value : BigInt(value as string | bigint);
+  if (typeof value === "number") return value;
+  // A bigint only where a number cannot hold the value (a handle the caller opened may read
+  // every integer as a bigint: node:sqlite's readBigInts, bun:sqlite's safeIntegers).
+  const big = BigInt(value as string | bigint);
+  return big >= MIN_SAFE && big <= MAX_SAFE ? Number(big) : big;
 }
+
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Orders received rows as goqite would hand them out: priority, then age, then insertion. */
 function byQueueOrder(a: Row, b: Row): number {
