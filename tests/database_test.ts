@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Database, open, Queue, QueueError, setup } from "../mod.ts";
 import { StandInDatabase } from "./_db_sqlite_standin.ts";
@@ -170,3 +170,15 @@ test(
     assert.ok(await again.receive(), "the message was committed to the file");
   }),
 );
+
+test("open() refuses a file: URI, which the drivers read differently, and creates nothing", () => {
+  const dir = tempDir();
+  try {
+    for (const uri of [`file:${dir}/a.db`, "file:memdb1?mode=memory", "FILE:x.db"]) {
+      assert.throws(() => open(uri), TypeError, uri);
+    }
+    assert.deepEqual(readdirSync(dir), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -594,7 +594,7 @@ export class Database {
  * @param path The file's path, or `":memory:"`.
  * @param options The driver and the connection settings.
  * @returns The open database.
- * @throws {TypeError} If `path` is not a non-empty string.
+ * @throws {TypeError} If `path` is not a non-empty string, or is a `file:` URI.
  * @throws {RangeError} If an option is out of range.
  * @throws {QueueError} If the file cannot be opened (`CANT_OPEN`), is not a database
  * (`NOT_A_DATABASE`), or the runtime has no built-in SQLite (`UNSUPPORTED`).
@@ -618,6 +618,14 @@ export function open(path: string, options: OpenOptions = {}): Database {
       `Cannot open database as 'path' must be a non-empty string: current value is ${
         JSON.stringify(path) ?? String(path)
       }`,
+    );
+  }
+  if (/^file:/i.test(path)) {
+    // node:sqlite reads it as a URI, bun:sqlite as a file name or not at all: one meaning on
+    // every runtime is none.
+    throw new TypeError(
+      `Cannot open database as 'path' must be a file path or ":memory:", not a URI: current ` +
+        `value is ${JSON.stringify(path)}`,
     );
   }
   const settings: Required<OpenOptions> = {
