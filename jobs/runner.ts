@@ -119,9 +119,11 @@ export interface RunnerOptions {
   /**
    * The most messages the runner receives ahead of free slots, so that fast jobs need one
    * commit per batch rather than per job. It only holds as many as its recent job durations
-   * say will start within about 10 ms, so slow jobs are not held back from other runners;
-   * held messages have their leases renewed, and on shutdown they are handed back at once
-   * without counting as a receive. 0 turns it off.
+   * say will start within about 10 ms. Held messages wait for this runner's slots, with their
+   * leases renewed, also when the jobs turn out slower than those durations said (then other
+   * runners that are idle do not get them): give 0 where fast and slow jobs share a queue and
+   * several runners consume it. On shutdown they are handed back at once without counting as
+   * a receive. 0 turns it off.
    *
    * @default {1000}
    */
