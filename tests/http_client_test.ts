@@ -10,6 +10,7 @@ import {
 } from "../http/mod.ts";
 import { createJob, Runner } from "../jobs/mod.ts";
 import { listen } from "../src/runtime/serve.ts";
+import { type AddressInfo, createServer, type Socket } from "node:net";
 import { sleep, text } from "./_helpers.ts";
 import { eachEngine, type EngineContext, type EngineQueue } from "./_engines.ts";
 
@@ -266,7 +267,7 @@ eachEngine("The client reads the start of bodies with bodyBytes, and their whole
 });
 
 test("A request left unanswered fails with NETWORK after requestTimeout, and close() is not needed to end it", async () => {
-  const server = await countingServer(() => new Promise<Response>(() => {})); // never answers
+  const server = await silentServer();
   try {
     const client = createClient(`${server.url}/queues/q`, { requestTimeout: 200 });
     const started = Date.now();
@@ -351,3 +352,38 @@ eachEngine(
     assert.ok(abortedAfter! < 1000, `told after ${abortedAfter} ms`);
   },
 );
+
+test("A runner over a server that never answers stops within the client's requestTimeout", async () => {
+  const server = await silentServer();
+  try {
+    const client = createClient(`${server.url}/queues/jobs`, { requestTimeout: 200 });
+    const runner = new Runner({ queue: client, logger: { info: () => {} } });
+    const done = runner.start();
+    await sleep(100); // its first receive is waiting for an answer
+    const started = Date.now();
+    await runner.stop();
+    await done;
+    assert.ok(Date.now() - started < 2000, `stopped after ${Date.now() - started} ms`);
+  } finally {
+    await server.close();
+  }
+});
+
+/** A TCP server that accepts connections and never answers (a stuck proxy, a half-open peer). */
+async function silentServer(): Promise<{ url: string; close: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => {});
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
