@@ -550,7 +550,7 @@ eachDriver(
       hooks: { failure: (event) => void failures.push(event.error) },
     });
     runner.register("throws-in-then", () => ({
-      then() {
+      then(): never {
         throw new Error("then broke");
       },
     }));
@@ -560,7 +560,7 @@ eachDriver(
       },
     }));
     runner.register("twice", () => ({
-      then(ok: () => void, fail: (error: unknown) => void) {
+      then(ok: () => void, fail: (error: unknown) => void): void {
         ok();
         fail(new Error("late"));
       },
