@@ -10,6 +10,7 @@ import type { PeekState } from "../queue_like.ts";
 import type { DeadPage, Message, MessageId, MessageInfo, QueueStats, Receipt } from "../message.ts";
 import type { Outgoing, Target } from "../_input.ts";
 import { newId } from "../_time.ts";
+import { bodyStart } from "../_bytes.ts";
 import type { PgRow, PgRunner, PgValue } from "./_client.ts";
 import {
   bodyColumns,
@@ -94,12 +95,9 @@ function toMessage(row: PgRow): Message {
 
 function toInfo(row: PgRow, bodyBytes?: number): MessageInfo {
   const message = toMessage(row);
-  const body = message.body;
   return {
     ...message,
-    ...(bodyBytes !== undefined && body.length > bodyBytes
-      ? { body: body.subarray(0, bodyBytes) }
-      : {}),
+    body: bodyStart(message.body, bodyBytes),
     created: new Date(Number(row.created_ms)),
     timeout: new Date(Number(row.timeout_ms)),
     size: Number(row.size),

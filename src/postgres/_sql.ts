@@ -33,6 +33,8 @@
  * @module
  */
 
+import { bodyReadLength } from "../_bytes.ts";
+
 /** The current time: the server's, unless a time is bound as `$1`. */
 const NOW = "coalesce($1::timestamptz, statement_timestamp())";
 
@@ -84,16 +86,14 @@ function messageColumns(alias: string, body?: string): string {
 }
 
 /**
- * The body's columns for a peek or a page of dead messages: the body, or its first bytes (at
- * least `bodyBytes`: a power of two, so that few statements are prepared; the caller cuts the
- * rest), and its whole size. A body stored out of line is then read only as far as needed.
+ * The body's columns for a peek or a page of dead messages: the body, or its first bytes (see
+ * {@linkcode bodyReadLength}), and its whole size. A body stored out of line is then read only as far as needed.
  */
 export function bodyColumns(alias: string, bodyBytes: number | undefined): string {
   const body = alias === "" ? "body" : `${alias}.body`;
   const size = `octet_length(${body})::float8 as size`;
   if (bodyBytes === undefined) return `${body}, ${size}`;
-  const read = bodyBytes === 0 ? 0 : 2 ** Math.ceil(Math.log2(bodyBytes));
-  return `substring(${body} from 1 for ${read}) as body, ${size}`;
+  return `substring(${body} from 1 for ${bodyReadLength(bodyBytes)}) as body, ${size}`;
 }
 
 /** Quotes an identifier. */
@@ -243,6 +243,11 @@ function picked(count: number, limit: string): string {
   return `picked as (select id from (${union}) c order by priority desc, created, id limit ${limit})`;
 }
 
+/** A row's `created` time plus 1 µs (`alias` prefixes the column, e.g. `"g."`). */
+function justAfterCreated(alias = ""): string {
+  return `${alias}created + interval '1 microsecond'`;
+}
+
 /**
  * When a lease of $3 ms taken now ends: never at or before the row's `created` time (a batch's
  * messages are created up to a few µs ahead, and a test clock can go back), where a received
@@ -250,7 +255,7 @@ function picked(count: number, limit: string): string {
  * holds only timeout > created). `alias` prefixes the row's columns (`"g."`).
  */
 function leaseEnd(alias: string): string {
-  return `greatest(${NOW} + ${ms("$3")}, ${alias}created + interval '1 microsecond')`;
+  return `greatest(${NOW} + ${ms("$3")}, ${justAfterCreated(alias)})`;
 }
 
 /**
@@ -259,9 +264,9 @@ function leaseEnd(alias: string): string {
  * ready.
  */
 function extendedEnd(alias: string, maxReceive: number): string {
-  return `greatest(${NOW} + ${
-    ms("$3")
-  }, case when ${alias}received >= ${maxReceive} then ${alias}created + interval '1 microsecond' end)`;
+  return `greatest(${NOW} + ${ms("$3")}, case when ${alias}received >= ${maxReceive} then ${
+    justAfterCreated(alias)
+  } end)`;
 }
 
 /** Takes the picked messages: a new lease and one more receive each. */
@@ -303,7 +308,7 @@ function payload(origin: string, count: string): string {
 export function buildSql(table: string, maxReceive: number): QueueSql {
   const dead =
     `queue = $2::text and received >= ${maxReceive} and timeout <= ${NOW} and ${WAITING}`;
-  const bumped = `greatest(${NOW}, created + interval '1 microsecond')`;
+  const bumped = `greatest(${NOW}, ${justAfterCreated()})`;
   const infoColumns = (body: string): string =>
     `${messageColumns("", body)}, ${millis("created")} as created_ms, ${
       millis("timeout")
@@ -330,7 +335,7 @@ ins as (
   insert into ${table} (id, created, updated, queue, body, timeout, priority)
   select id, created, created, $2::text, substring($4::bytea from off + 1 for len),
     case when delay > 0
-      then greatest(${NOW} + delay * interval '1 millisecond', created + interval '1 microsecond')
+      then greatest(${NOW} + delay * interval '1 millisecond', ${justAfterCreated()})
       else ${NOW} end,
     priority
   from rows
@@ -424,7 +429,7 @@ select count(*)::int4 as n from d`,
 select count(*)::int4 as n from d`,
     release: (notify) => {
       const update = `released as (update ${table} g set received = g.received - 1,
-    created = greatest(${NOW}, g.created + interval '1 microsecond'), timeout = ${NOW} + ${ms("$3")}
+    created = greatest(${NOW}, ${justAfterCreated("g.")}), timeout = ${NOW} + ${ms("$3")}
   from ${targets("$4", "$5", "$6")}
   where g.queue = $2::text and ${targetMatch("$4")} and t.received is not null
     and g.received > 0
@@ -440,7 +445,7 @@ select null, case when n > 0 then pg_notify($7::text, ${
         : `with ${update}\nselect ord from released`;
     },
     bury: `with u as (update ${table} set received = greatest(received + 1, ${maxReceive}),
-    timeout = greatest(${NOW}, created + interval '1 microsecond')
+    timeout = ${bumped}
   where queue = $2::text and id = $3::text and received = $4::int4
     and ${micros("created")} = $5::int8 returning 1)
 select count(*)::int4 as n from u`,

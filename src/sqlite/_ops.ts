@@ -32,6 +32,7 @@ import type { Bindable, Row } from "../runtime/types.ts";
 import type { WaitRoom } from "../_waiting.ts";
 import type { PeekState } from "../queue_like.ts";
 import { roomOf } from "./_wake.ts";
+import { bodyReadLength, bodyStart } from "../_bytes.ts";
 
 /**
  * Limits up to this many are written into the SQL as literals, one statement per limit: a bound
@@ -64,15 +65,6 @@ const MAX_BURY_WAIT_MS = 10;
  * its time instead of stalling the queue while all of it moves (8192 a time took about 40 ms,
  * and made a receive behind 100 000 lapsed leases cost 4.3× a small table's; 512: 1.7×).
  */
-/**
- * The earliest end of an extended lease: for a message on its last receive, its `created` time
- * plus 1 ms (in goqite's text form); for any other, no floor ('' sorts before every time).
- */
-function lastLeaseFloor(maxReceive: number): string {
-  return `case when received >= ${maxReceive} ` +
-    "then strftime('%Y-%m-%dT%H:%M:%fZ', created, '+0.001 seconds') else '' end";
-}
-
 export const PROMOTE_BATCH = 128;
 export const PROMOTE_MAX = 512;
 export const PROMOTE_EVERY_MS = 10;
@@ -139,10 +131,20 @@ function safeInteger(column: string, as: string = column): string {
     `else cast(${column} as text) end as ${as}`;
 }
 
+/** A row's `created` time plus 1 ms, in goqite's text form. */
+const JUST_AFTER_CREATED = "strftime('%Y-%m-%dT%H:%M:%fZ', created, '+0.001 seconds')";
+
 /** `created` moved strictly forward: to `now`, or 1 ms past its old value. */
 function bumpedCreated(now: string): string {
-  return `case when ${now} > created then ${now} ` +
-    `else strftime('%Y-%m-%dT%H:%M:%fZ', created, '+0.001 seconds') end`;
+  return `case when ${now} > created then ${now} else ${JUST_AFTER_CREATED} end`;
+}
+
+/**
+ * The earliest end of an extended lease: for a message on its last receive, just after its
+ * `created` time; for any other, no floor ('' sorts before every time).
+ */
+function lastLeaseFloor(maxReceive: number): string {
+  return `case when received >= ${maxReceive} then ${JUST_AFTER_CREATED} else '' end`;
 }
 
 /**
@@ -362,24 +364,19 @@ function toMessage(row: Row): Message {
 
 /**
  * The body's columns for a peek or a page of dead messages: the body, or its first `bodyBytes`
- * bytes (read as a power of two, so that few statements are cached, and cut in
- * {@linkcode toInfo}), and its whole size. `table` prefixes the column (`"g."`).
+ * bytes (see {@linkcode bodyReadLength}), and its whole size. `table` prefixes the column (`"g."`).
  */
 function bodyColumns(bodyBytes: number | undefined, table = ""): string {
   const body = `${table}body`;
   if (bodyBytes === undefined) return `${body}, length(${body}) as size`;
-  const read = bodyBytes === 0 ? 0 : 2 ** Math.ceil(Math.log2(bodyBytes));
-  return `substr(${body}, 1, ${read}) as body, length(${body}) as size`;
+  return `substr(${body}, 1, ${bodyReadLength(bodyBytes)}) as body, length(${body}) as size`;
 }
 
 function toInfo(row: Row, bodyBytes?: number): MessageInfo {
   const message = toMessage(row);
-  const body = message.body;
   return {
     ...message,
-    ...(bodyBytes !== undefined && body.length > bodyBytes
-      ? { body: body.subarray(0, bodyBytes) }
-      : {}),
+    body: bodyStart(message.body, bodyBytes),
     created: new Date(row.created as string),
     timeout: new Date(row.timeout as string),
     size: Number(row.size),
