@@ -479,23 +479,19 @@ class Client implements QueueClient {
         signal?.throwIfAborted();
         throw error;
       }
-      if (response.status === 204) {
-        // A poll that ends well before its timeout (a server shutting down, or one that does not
-        // long-poll) is not retried at once: the pauses grow, jittered, up to MAX_BACKOFF_MS.
-        if (Date.now() - started < this.#maxWait / 2) await pause(backoff(++early), signal);
-        else early = 0;
-        continue;
-      }
-      if (max !== undefined) {
-        const messages = await this.#messages(response);
+      if (response.status !== 204) {
+        if (max === undefined) {
+          const { Message: wire } = await this.#json(response, "Message", "receiveAndWait");
+          return [this.#single(response, wire as Json)];
+        }
         // A 200 with no message is no answer to a long poll: wait on, as after a 204.
+        const messages = await this.#messages(response);
         if (messages.length > 0) return messages;
-        if (Date.now() - started < this.#maxWait / 2) await pause(backoff(++early), signal);
-        else early = 0;
-        continue;
       }
-      const { Message: wire } = await this.#json(response, "Message", "receiveAndWait");
-      return [this.#single(response, wire as Json)];
+      // A poll that ends well before its timeout (a server shutting down, or one that does not
+      // long-poll) is not retried at once: the pauses grow, jittered, up to MAX_BACKOFF_MS.
+      if (Date.now() - started < this.#maxWait / 2) await pause(backoff(++early), signal);
+      else early = 0;
     }
   }
 

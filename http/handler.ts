@@ -427,26 +427,27 @@ function dispatch(
       );
     case "GET peek":
       return queue.peek({
-        limit: Math.min(limitParam(params, "limit", 10), context.maxBatchSize),
+        limit: Math.min(integerParam(params, "limit", 1) ?? 10, context.maxBatchSize),
         state: peekState(params.get("state")),
-        bodyBytes: bodyBytesParam(params),
+        bodyBytes: integerParam(params, "bodyBytes", 0),
       })
         .then((messages) => json({ Messages: messages.map(toInfoJson) }));
     case "GET dead": {
       const cursor = params.get("cursor") ?? undefined;
-      const limit = Math.min(limitParam(params, "limit", 100), context.maxBatchSize);
-      return queue.listDead({ limit, cursor, bodyBytes: bodyBytesParam(params) }).then(
-        (page) => json({ Messages: page.messages.map(toInfoJson), Cursor: page.cursor ?? null }),
-        (error: unknown) => {
-          // The queue checks the cursor's shape (each engine has its own): the client's mistake.
-          if (cursor !== undefined && error instanceof TypeError) {
-            throw new WireError(
-              `cursor must be a Cursor from a previous page: current value is ${excerpt(cursor)}`,
-            );
-          }
-          throw error;
-        },
-      );
+      const limit = Math.min(integerParam(params, "limit", 1) ?? 100, context.maxBatchSize);
+      return queue.listDead({ limit, cursor, bodyBytes: integerParam(params, "bodyBytes", 0) })
+        .then(
+          (page) => json({ Messages: page.messages.map(toInfoJson), Cursor: page.cursor ?? null }),
+          (error: unknown) => {
+            // The queue checks the cursor's shape (each engine has its own): the client's mistake.
+            if (cursor !== undefined && error instanceof TypeError) {
+              throw new WireError(
+                `cursor must be a Cursor from a previous page: current value is ${excerpt(cursor)}`,
+              );
+            }
+            throw error;
+          },
+        );
     }
     case "GET dead/count":
       return queue.countDead().then((count) => json({ Count: count }));
@@ -477,7 +478,7 @@ async function receive(
   const { queue } = context;
   const batch = params.has("max");
   // "Up to max": asking for more than a batch may hold gets a full batch.
-  const max = batch ? Math.min(limitParam(params, "max", 1), context.maxBatchSize) : 1;
+  const max = batch ? Math.min(integerParam(params, "max", 1) ?? 1, context.maxBatchSize) : 1;
   const window = pollWindow(new URL(request.url).search.slice(1));
   let messages: Message[];
   if (window === undefined) {
@@ -841,27 +842,15 @@ function peekState(value: string | null): PeekState {
   throw new WireError(`state must be visible, delayed or inFlight: current value is ${value}`);
 }
 
-function limitParam(params: URLSearchParams, name: string, fallback: number): number {
+/** A whole-number query parameter from `min` to 2^31 - 1, or `undefined` when absent or empty. */
+function integerParam(params: URLSearchParams, name: string, min: number): number | undefined {
   const max = 2 ** 31 - 1;
   const value = params.get(name);
-  if (value === null || value === "") return fallback;
-  const n = /^[0-9]{1,10}$/.test(value) ? Number(value) : NaN;
-  if (!(n >= 1 && n <= max)) {
-    throw new WireError(
-      `${name} must be an integer from 1 to ${max}: current value is ${excerpt(value)}`,
-    );
-  }
-  return n;
-}
-
-/** The `bodyBytes` parameter of a peek or a page of dead messages: 0 to 2^31 - 1, or none. */
-function bodyBytesParam(params: URLSearchParams): number | undefined {
-  const value = params.get("bodyBytes");
   if (value === null || value === "") return undefined;
   const n = /^[0-9]{1,10}$/.test(value) ? Number(value) : NaN;
-  if (!(n <= 2 ** 31 - 1)) {
+  if (!(n >= min && n <= max)) {
     throw new WireError(
-      `bodyBytes must be an integer from 0 to ${2 ** 31 - 1}: current value is ${excerpt(value)}`,
+      `${name} must be an integer from ${min} to ${max}: current value is ${excerpt(value)}`,
     );
   }
   return n;
