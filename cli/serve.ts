@@ -136,20 +136,18 @@ export const serve: Command = {
         (dashboard ? `, dashboard at ${server.url}/${readOnly ? " (read-only)" : ""}` : ""),
     );
     let stopping = false;
+    const failed = (error: Error): void => {
+      console.error(`qite: shutdown failed: ${error.message}`);
+      process.exit(1);
+    };
     const stop = (note: string): void => {
       // The database is closed (its log checkpointed) however the wait ended; closing twice is
       // nothing.
       sqlite?.close();
-      void Promise.resolve(postgres?.end()).then(
-        () => {
-          console.log(`qite: stopped${note}`);
-          process.exit(0);
-        },
-        (error: Error) => {
-          console.error(`qite: shutdown failed: ${error.message}`);
-          process.exit(1);
-        },
-      );
+      void Promise.resolve(postgres?.end()).then(() => {
+        console.log(`qite: stopped${note}`);
+        process.exit(0);
+      }, failed);
     };
     onShutdownSignal((signal) => {
       if (stopping) {
@@ -164,16 +162,10 @@ export const serve: Command = {
         () => stop(`, after waiting ${grace} ms for requests still arriving`),
         grace,
       );
-      server.close().then(
-        () => {
-          clearTimeout(timer);
-          stop("");
-        },
-        (error: Error) => {
-          console.error(`qite: shutdown failed: ${error.message}`);
-          process.exit(1);
-        },
-      );
+      server.close().then(() => {
+        clearTimeout(timer);
+        stop("");
+      }, failed);
     });
     return undefined;
   },

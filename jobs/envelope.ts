@@ -131,11 +131,7 @@ export function decodeJob(bytes: Uint8Array): JobEnvelope {
       `Cannot decode job as 'bytes' must be a Uint8Array: current value is ${show(bytes)}`,
     );
   }
-  return named(
-    bytes[0] === OPEN_BRACE && JSON_SECOND_BYTES.has(bytes[1]!)
-      ? decodeLegacy(bytes)
-      : decodeGob(bytes),
-  );
+  return decodeWith(bytes, decodeGob);
 }
 
 /**
@@ -146,14 +142,14 @@ export function decodeJob(bytes: Uint8Array): JobEnvelope {
  * @throws {SyntaxError} If `bytes` is not the start of a job, or ends before its name.
  */
 export function decodeJobStart(bytes: Uint8Array): JobEnvelope {
-  return named(
-    bytes[0] === OPEN_BRACE && JSON_SECOND_BYTES.has(bytes[1]!)
-      ? decodeLegacy(bytes)
-      : decodeGobStart(bytes),
-  );
+  return decodeWith(bytes, decodeGobStart);
 }
 
-function named(job: JobEnvelope): JobEnvelope {
+/** The JSON envelope of earlier versions, or else gob read by `gob`; a name is required. */
+function decodeWith(bytes: Uint8Array, gob: (bytes: Uint8Array) => JobEnvelope): JobEnvelope {
+  const job = bytes[0] === OPEN_BRACE && JSON_SECOND_BYTES.has(bytes[1]!)
+    ? decodeLegacy(bytes)
+    : gob(bytes);
   if (job.name === "") throw new SyntaxError("Cannot decode job as its name is empty");
   return job;
 }

@@ -251,9 +251,6 @@ const QUEUE_METHODS = [
   "bury",
 ] as const;
 
-/** The default backoff, as a function (also what a backoff function that fails falls back to). */
-const DEFAULT_BACKOFF_FN = (attempt: number): number => toBackoff("", DEFAULT_BACKOFF)(attempt);
-
 function toBackoff(action: string, backoff: Backoff): (attempt: number) => number {
   if (typeof backoff === "function") return backoff;
   if (typeof backoff !== "object" || backoff === null) {
@@ -278,6 +275,9 @@ function toBackoff(action: string, backoff: Backoff): (attempt: number) => numbe
     return Math.round(delay * (1 - jitter * Math.random()));
   };
 }
+
+/** The default backoff, as a function (also what a backoff function that fails falls back to). */
+const DEFAULT_BACKOFF_FN = toBackoff("use the default backoff", DEFAULT_BACKOFF);
 
 /**
  * Runs named jobs from a queue: at most `limit` at once, with their leases extended while they
