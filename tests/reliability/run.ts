@@ -80,6 +80,11 @@ async function spawn(
   return child;
 }
 
+/**
+ * The records a child has written so far: its complete lines. A last line without its newline
+ * is a record still being written (read while the child runs), or one a kill cut short: not a
+ * record yet.
+ */
 function readRecords(path: string): Record<string, unknown>[] {
   let text = "";
   try {
@@ -87,7 +92,9 @@ function readRecords(path: string): Record<string, unknown>[] {
   } catch {
     return [];
   }
-  return text.split("\n").filter((line) => line.trim() !== "").map((line) => JSON.parse(line));
+  const lines = text.split("\n");
+  lines.pop(); // what follows the last newline: "" or an unfinished record
+  return lines.filter((line) => line.trim() !== "").map((line) => JSON.parse(line));
 }
 
 function sleep(ms: number): Promise<void> {
