@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Queue } from "../mod.ts";
-import { buildSql, PROMOTE_MAX } from "../src/sqlite/_ops.ts";
+import { buildSql } from "../src/sqlite/_ops.ts";
+import { PROMOTE_BATCH, PROMOTE_MAX } from "../src/_promotion.ts";
 import { eachDriver, openWith, text } from "./_helpers.ts";
 import { eachEngine } from "./_engines.ts";
 
@@ -193,32 +194,51 @@ eachEngine(
   },
 );
 
-eachDriver(
-  `One promotion moves at most ${PROMOTE_MAX} due messages, the earliest due first; later ` +
-    "receives move the rest",
-  async ({ db, clock }) => {
-    const queue = new Queue({ db, name: "q", clock: clock.fn });
-    const count = PROMOTE_MAX + 300;
-    // Due in reverse order of sending: message i is due at 2 * count - i.
-    for (let start = 0; start < count; start += 1000) {
-      await queue.sendBatch(
-        Array.from({ length: Math.min(1000, count - start) }, (_, k) => ({
-          body: String(start + k),
-          delay: 2 * count - (start + k),
-        })),
-      );
-    }
-    const ready = (): number =>
-      Number(db.prepare("select count(*) as n from goqite where timeout <= created").get()!.n);
-    assert.equal(ready(), 0);
+eachEngine(
+  `One promotion moves at most ${PROMOTE_MAX} due messages, the earliest due first; while ` +
+    `more are due, the queue moves ${PROMOTE_BATCH} more for every ${PROMOTE_BATCH} it receives`,
+  async ({ queue: make, clock, sql }) => {
+    const queue = make();
+    const count = PROMOTE_MAX + PROMOTE_BATCH + 100;
+    // Due in reverse order of sending: message i is due at 2 * count - i, and has priority i, so
+    // that a promoted message always comes before one not yet promoted.
+    await queue.sendBatch(
+      Array.from({ length: count }, (_, i) => ({
+        body: String(i),
+        delay: 2 * count - i,
+        priority: i,
+      })),
+    );
+    const ready = async (): Promise<number> =>
+      Number((await sql("select count(*) as n from goqite where timeout <= created"))[0]!.n);
+    const receive = async (times: number): Promise<void> => {
+      for (let i = 0; i < times; i++) {
+        clock.advance(10);
+        assert.ok(await queue.receive());
+      }
+    };
+    assert.equal(await ready(), 0);
     clock.advance(2 * count + 1);
     const first = await queue.receive();
-    // The PROMOTE_MAX due earliest are the last sent; the oldest of them comes first, and the
-    // 300 due later wait for the next promotion.
-    assert.equal(text(first!.body), String(count - PROMOTE_MAX));
-    assert.equal(ready(), PROMOTE_MAX - 1);
-    clock.advance(10);
-    await queue.receive();
-    assert.equal(ready(), count - 2, "the next promotion moved the rest");
+    // The PROMOTE_MAX due earliest moved (the last sent); the rest wait for the next promotions.
+    assert.equal(text(first!.body), String(count - 1));
+    assert.equal(await ready(), PROMOTE_MAX - 1);
+    const [lowest] = await sql("select min(priority) as p from goqite where timeout <= created");
+    assert.equal(Number(lowest!.p), count - PROMOTE_MAX);
+    await receive(PROMOTE_BATCH - 1);
+    assert.equal(
+      await ready(),
+      PROMOTE_MAX - PROMOTE_BATCH,
+      "no promotion before a batch was received",
+    );
+    await receive(1);
+    assert.equal(await ready(), PROMOTE_MAX - 1, "one batch moved for the batch received");
+    await receive(PROMOTE_BATCH);
+    assert.equal(await ready(), PROMOTE_MAX - PROMOTE_BATCH + 100 - 1, "then the last 100");
+    // With the backlog gone, a burst of up to PROMOTE_MAX moves in one promotion again.
+    const before = await ready();
+    await queue.sendBatch(Array.from({ length: PROMOTE_MAX }, () => ({ body: "b", delay: 5 })));
+    await receive(1);
+    assert.equal(await ready(), before + PROMOTE_MAX - 1);
   },
 );

@@ -11,16 +11,9 @@ import type { DeadPage, Message, MessageId, MessageInfo, QueueStats, Receipt } f
 import type { Outgoing, Target } from "../_input.ts";
 import { newId } from "../_time.ts";
 import { bodyStart } from "../_bytes.ts";
+import { PROMOTE_BATCH, PromotionPace } from "../_promotion.ts";
 import type { PgRow, PgRunner, PgValue } from "./_client.ts";
-import {
-  bodyColumns,
-  buildSql,
-  MAX_LITERAL_LIMIT,
-  PROMOTE_BATCH,
-  PROMOTE_EVERY_MS,
-  PROMOTE_MAX,
-  type QueueSql,
-} from "./_sql.ts";
+import { bodyColumns, buildSql, MAX_LITERAL_LIMIT, type QueueSql } from "./_sql.ts";
 import type { PgWake } from "./_wake.ts";
 
 /** A queue's settings, validated. */
@@ -168,25 +161,23 @@ export class PgOps {
     this.wake = wake;
   }
 
-  /** When this queue last promoted due messages (by its clock, or this machine's). */
-  #promotedAt = -Infinity;
+  /** When this queue promotes due messages next (by its clock, or this machine's), and how many. */
+  #promotions = new PromotionPace();
 
   /**
-   * At most every {@linkcode PROMOTE_EVERY_MS} ms, moves the due messages into the ready
-   * index, where it joins goqite's exact order (see the module doc of `_sql.ts`):
-   * {@linkcode PROMOTE_BATCH} at a time, until a statement moves fewer or
-   * {@linkcode PROMOTE_MAX} have moved.
+   * Moves due messages into the ready index, where they join goqite's exact order (see the
+   * module doc of `_sql.ts`), at the pace of {@linkcode PromotionPace}.
    */
   async #promote(runner: PgRunner): Promise<void> {
-    const now = this.settings.clock?.() ?? Date.now();
-    if (Math.abs(now - this.#promotedAt) < PROMOTE_EVERY_MS) return;
-    this.#promotedAt = now;
+    const statements = this.#promotions.statements(this.settings.clock?.() ?? Date.now());
+    if (statements === 0) return;
     const params = [this.#now(), this.settings.name];
-    for (let moved = 0; moved < PROMOTE_MAX;) {
-      const n = Number((await runner.query(this.sql.promote, params))[0]?.n ?? 0);
-      moved += n;
-      if (n < PROMOTE_BATCH) break; // none left due
+    let moved = 0;
+    for (let s = 0; s < statements; s++) {
+      moved = Number((await runner.query(this.sql.promote, params))[0]?.n ?? 0);
+      if (moved < PROMOTE_BATCH) break; // none left due
     }
+    this.#promotions.moved(moved);
   }
 
   /** The time to bind as `$1`: the test clock's, or null for the server's statement time. */
@@ -276,6 +267,7 @@ export class PgOps {
       const now = rows[0]?.now_ms;
       if (now !== undefined && now !== null) this.lastReceive = Number(now);
     }
+    this.#promotions.received(messages.length);
     if (messages.length > 1) messages.sort(byQueueOrder);
     return messages.map(toMessage);
   }

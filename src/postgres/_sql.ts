@@ -19,9 +19,10 @@
  * partial indexes and locks what it reads with `for update skip locked`: the first `limit`
  * ready messages (sent without a delay, or promoted once due) in goqite's order, and for each
  * receive count below `maxReceive` the `limit + 15` retries and delayed messages not yet
- * promoted that became due earliest. At most every 10 ms a receive first promotes the due
- * messages (128 at a time, those due earliest first, up to 512) into the ready index, where
- * they join goqite's exact order. (goqite binds its own clock's time as
+ * promoted that became due earliest. A receive first promotes due messages into the ready
+ * index, where they join goqite's exact order, at the pace of `PromotionPace` (`../_promotion.ts`,
+ * shared with SQLite): at most every 10 ms, 128 at a time, those due earliest first, up to 512,
+ * or while a larger backlog drains, 128 for every 128 received. (goqite binds its own clock's time as
  * the `timeout` of what it sends, a little after the row's `created`, so all of goqite's
  * messages arrive through the waiting index, however large the backlog.)
  * Rows another consumer has locked are skipped rather than waited for, and a row another
@@ -34,6 +35,7 @@
  */
 
 import { bodyReadLength } from "../_bytes.ts";
+import { PROMOTE_BATCH } from "../_promotion.ts";
 
 /** The current time: the server's, unless a time is bound as `$1`. */
 const NOW = "coalesce($1::timestamptz, statement_timestamp())";
@@ -61,15 +63,6 @@ const WAITING = "timeout > created";
  * beyond its limit: those due earliest. Fresh messages are always considered in exact order.
  */
 export const RETRY_WINDOW = 15;
-
-/**
- * The most due messages one promotion statement moves into qite_ready_idx, the most one
- * promotion moves (it repeats the statement until fewer move or it reaches this), and how often,
- * at most, a queue promotes (in milliseconds, per queue object): see the SQLite engine's.
- */
-export const PROMOTE_BATCH = 128;
-export const PROMOTE_MAX = 512;
-export const PROMOTE_EVERY_MS = 10;
 
 /** Receive counts up to this many get one index seek each; above it, one range scan. */
 export const MAX_SEEK_PARTITIONS = 32;

@@ -33,6 +33,7 @@ import type { WaitRoom } from "../_waiting.ts";
 import type { PeekState } from "../queue_like.ts";
 import { roomOf } from "./_wake.ts";
 import { bodyReadLength, bodyStart } from "../_bytes.ts";
+import { PROMOTE_BATCH, PromotionPace } from "../_promotion.ts";
 
 /**
  * Limits up to this many are written into the SQL as literals, one statement per limit: a bound
@@ -52,22 +53,6 @@ export const RETRY_WINDOW = 15;
 
 /** The longest {@linkcode QueueOps.untilDead} waits, in milliseconds. */
 const MAX_BURY_WAIT_MS = 10;
-
-/**
- * The most due messages one promotion statement moves into qite_ready_idx (those due earliest),
- * the most one promotion moves (it repeats the statement until fewer move or it reaches this),
- * and how often, at most, a queue promotes (in milliseconds, per queue object). A retry or
- * delayed message joins goqite's exact order within this long of becoming due, and until then
- * it can still be received through the window above; when more than {@linkcode PROMOTE_MAX}
- * become due within one period, the rest join at the next promotions, the earliest due first.
- * The cap bounds the work a receive does for others: about 4 ms of write lock for 512 rows
- * here, so a backlog of due retries (consumers crashed) costs each receive a bounded share of
- * its time instead of stalling the queue while all of it moves (8192 a time took about 40 ms,
- * and made a receive behind 100 000 lapsed leases cost 4.3× a small table's; 512: 1.7×).
- */
-export const PROMOTE_BATCH = 128;
-export const PROMOTE_MAX = 512;
-export const PROMOTE_EVERY_MS = 10;
 
 /** A queue's settings, validated. */
 export interface OpsSettings {
@@ -452,8 +437,8 @@ export class QueueOps {
 
   #receiveText = new Map<number | "?4", string>();
   #readyText = new Map<number | "?4", string>();
-  /** When this queue last promoted due messages, by its clock. */
-  #promotedAt = -Infinity;
+  /** When this queue promotes due messages next, and how many. */
+  #promotions = new PromotionPace();
 
   /** The receive SQL for a limit, built once per limit so the statement cache sees one string. */
   #receiveSql(limit: number | "?4", ready: boolean): string {
@@ -477,23 +462,23 @@ export class QueueOps {
   /**
    * Receives up to `max` messages, in goqite's order. It reads the clock itself: run it while
    * the write lock is held (inside a transaction), so that the lease starts no earlier than the
-   * lock. First, at most every {@linkcode PROMOTE_EVERY_MS} ms, it promotes the due messages
-   * (up to {@linkcode PROMOTE_MAX}) into qite_ready_idx, where they join goqite's exact order; then it takes ready messages, and
+   * lock. First, at the pace of {@linkcode PromotionPace}, it promotes due messages into
+   * qite_ready_idx, where they join goqite's exact order; then it takes ready messages, and
    * only when there are not enough of them, due messages not yet promoted (the earliest due).
    */
   receive(max: number): Message[] {
     const now = this.settings.clock();
     this.lastReceive = now;
-    // By the queue's clock (a clock that jumps back promotes at once, too).
-    if (Math.abs(now - this.#promotedAt) >= PROMOTE_EVERY_MS) {
-      this.#promotedAt = now;
+    const statements = this.#promotions.statements(now);
+    if (statements > 0) {
       const promote = this.#internals.statement(this.sql.promote);
       const at = formatTime(now);
-      for (let moved = 0; moved < PROMOTE_MAX;) {
-        const n = promote.run(this.settings.name, at);
-        moved += n;
-        if (n < PROMOTE_BATCH) break; // none left due
+      let moved = 0;
+      for (let s = 0; s < statements; s++) {
+        moved = promote.run(this.settings.name, at);
+        if (moved < PROMOTE_BATCH) break; // none left due
       }
+      this.#promotions.moved(moved);
     }
     const timeout = formatTime(now + this.settings.timeout);
     const nowText = formatTime(now);
@@ -503,6 +488,7 @@ export class QueueOps {
     if (rows.length < max) {
       rows = rows.concat(this.#take(max - rows.length, false, timeout, nowText));
     }
+    this.#promotions.received(rows.length);
     if (rows.length > 1) rows.sort(byQueueOrder);
     return rows.map(toMessage);
   }
