@@ -48,6 +48,12 @@ export interface WireRequest {
   message?: WireMessage;
   messages?: WireMessage[];
   ids?: string[];
+  /**
+   * `"Message": false` came with qite's keys: qite's client adds it to every request that only
+   * a qite server understands, so that goqite's handler refuses the request (400, it cannot
+   * decode `false` as its `Message`) instead of sending an empty message.
+   */
+  notForGoqite?: true;
 }
 
 const INT64_MIN = -(1n << 63n);
@@ -75,6 +81,11 @@ function decodeError(message: string): WireError {
 
 function typeError(value: Json, field: string, wanted: string): WireError {
   return decodeError(`cannot use ${jsonType(value)} as ${field}: it must be ${wanted}`);
+}
+
+/** goqite's refusal of `"Message": false`, where qite's keys do not make it qite's mark. */
+export function falseMessageError(): WireError {
+  return typeError(false, "Message", "an object");
 }
 
 /**
@@ -233,6 +244,10 @@ export function decodeRequest(body: Uint8Array, options: DecodeOptions = {}): Wi
   members(json, names, (name, value) => {
     if (value === null) return;
     if (name === "Message") {
+      if (value === false && extensions) {
+        request.notForGoqite = true;
+        return;
+      }
       if (!(value instanceof JsonObject)) throw typeError(value, "Message", "an object");
       request.message = message(value, "Message", request.message ?? {}, fields);
     } else if (name === "Messages") {
@@ -250,6 +265,7 @@ export function decodeRequest(body: Uint8Array, options: DecodeOptions = {}): Wi
       });
     }
   });
+  if (request.notForGoqite && request.message !== undefined) throw falseMessageError();
   return request;
 }
 

@@ -365,8 +365,8 @@ class Client implements QueueClient {
 
   async bury(receipt: Receipt): Promise<boolean> {
     this.#needsDelivery("bury", [receipt]);
-    const Message = targetWire(toReceipt("bury message", receipt));
-    const response = await this.#qite("bury", "POST", "/bury", { Message });
+    const Messages = [targetWire(toReceipt("bury message", receipt))];
+    const response = await this.#qite("bury", "POST", "/bury", { Messages });
     return ((await this.#json(response, "Results", "bury")).Results as [boolean])[0];
   }
 
@@ -528,10 +528,15 @@ class Client implements QueueClient {
   }
 
   /**
-   * Sends a request that only qite's handler understands. A GET carries `timeout=qite-only`,
-   * which qite's extension routes ignore and goqite's handler refuses (400) before it receives
-   * anything; an answer in goqite's words becomes an `HttpError` saying that `method` needs a
-   * qite server.
+   * Sends a request that only qite's handler understands, so that goqite's handler refuses it
+   * before it touches the queue: a GET carries `timeout=qite-only`, which qite's extension
+   * routes ignore and goqite's handler refuses (400) before it receives; a body carries
+   * `"Message": false`, which qite's handler takes as this mark beside qite's keys and goqite's
+   * refuses (400: it cannot decode `false` as its `Message`) before it sends, extends or deletes
+   * anything (a body without it would reach goqite's send as a message with a nil body, which
+   * goqite on PostgreSQL through lib/pq stores as an empty message); a request without a body
+   * is refused for its missing JSON. An answer in goqite's words becomes an `HttpError` saying
+   * that `method` needs a qite server.
    */
   async #qite(
     method: string,
@@ -543,7 +548,11 @@ class Client implements QueueClient {
       ? `${path}${path.includes("?") ? "&" : "?"}timeout=qite-only`
       : path;
     try {
-      return await this.#request(verb, target, body);
+      return await this.#request(
+        verb,
+        target,
+        body === undefined ? undefined : { Message: false, ...(body as Record<string, unknown>) },
+      );
     } catch (error) {
       if (error instanceof HttpError && GOQITE_ANSWER.test(error.serverMessage)) {
         throw new HttpError(
@@ -651,8 +660,11 @@ class Client implements QueueClient {
 }
 
 /** goqite's handler's own 4xx/5xx texts: a qite-only request reached goqite. */
-const GOQITE_ANSWER =
-  /^(error parsing timeout parameter: |error sending message: |error decoding request: EOF$|ID cannot be empty$|delay cannot be negative$)/;
+const GOQITE_ANSWER = new RegExp(
+  "^(error parsing timeout parameter: |error sending message: |error decoding request: EOF$|" +
+    "error decoding request: json: cannot unmarshal bool into Go struct field request\\.Message |" +
+    "ID cannot be empty$|delay cannot be negative$)",
+);
 
 /** Milliseconds as Go nanoseconds, exact beyond 2^53 (a bigint when it is not safe). */
 function nanoseconds(ms: number): number | bigint {

@@ -21,6 +21,7 @@ import {
   decodeRequest,
   encodeBase64,
   excerpt,
+  falseMessageError,
   goJson,
   WireError,
   type WireMessage,
@@ -778,8 +779,13 @@ function applied(done: boolean, target: MessageId | Receipt): Answer {
   return { status: 200, headers: { "qite-applied": String(done) }, body: null };
 }
 
-/** goqite's `Message`: as decoded, or all zero values when the request had none. */
+/**
+ * goqite's `Message`: as decoded, or all zero values when the request had none. `"Message":
+ * false` (qite's client's mark on requests only qite understands) is refused here, as goqite
+ * refuses it.
+ */
 function single(body: WireRequest): WireMessage {
+  if (body.notForGoqite) throw falseMessageError();
   return body.message ?? {};
 }
 

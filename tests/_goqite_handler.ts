@@ -7,10 +7,12 @@
  * What it keeps of goqite: one route for every path; GET receives (a long poll with
  * `?timeout=`), answering `{"Message":{"ID","Body","Delay":0,"Priority":0}}` as `text/plain`
  * (what Go's content sniffing makes of it) or 204; POST sends, and answers 500 for a nil Body
- * (SQLite's NOT NULL, as goqite's real queue fails); PUT extends; DELETE deletes; any other
+ * (SQLite's NOT NULL, as goqite's real queue fails), or with `nilBody: "empty"` sends an empty
+ * message instead (goqite on PostgreSQL through lib/pq, which binds a nil `[]byte` as an empty
+ * `bytea`); PUT extends; DELETE deletes; any other
  * method gets 200 and does nothing; no `Qite-*` headers, no batches, no fencing, Go's JSON limits
  * (nesting up to 10 000, numbers of any length). Decoding errors say why in qite's words, not
- * Go's.
+ * Go's, except for `"Message": false` (qite's client's mark), which gets Go's words.
  *
  * @module
  */
@@ -18,7 +20,14 @@
 import type { Queue } from "../mod.ts";
 import type { Handler } from "../http/handler.ts";
 import { pollWindow } from "../http/handler.ts";
-import { decodeRequest, encodeBase64, goJson, WireError, type WireMessage } from "../http/_wire.ts";
+import {
+  decodeRequest,
+  encodeBase64,
+  falseMessageError,
+  goJson,
+  WireError,
+  type WireMessage,
+} from "../http/_wire.ts";
 
 const GO_LIMITS = { depth: 10_000, number: Number.POSITIVE_INFINITY };
 const NS_PER_MS = 1_000_000n;
@@ -69,13 +78,26 @@ async function receive(queue: Queue, request: Request): Promise<Response> {
   return new Response(body, { headers: { "content-type": "text/plain; charset=utf-8" } });
 }
 
+/** Options for {@linkcode createGoqiteHandler}. */
+export interface GoqiteHandlerOptions {
+  /**
+   * What a send with a nil Body does: fail as on SQLite (500), or send an empty message, as
+   * goqite on PostgreSQL through lib/pq does.
+   *
+   * @default {"refuse"}
+   */
+  nilBody?: "refuse" | "empty";
+}
+
 /**
  * Creates a handler that answers as goqite's does, over `queue`.
  *
  * @param queue The queue behind it.
+ * @param options What a nil Body does.
  * @returns The handler.
  */
-export function createGoqiteHandler(queue: Queue): Handler {
+export function createGoqiteHandler(queue: Queue, options: GoqiteHandlerOptions = {}): Handler {
+  const { nilBody = "refuse" } = options;
   return async (request: Request): Promise<Response> => {
     try {
       switch (request.method) {
@@ -85,12 +107,12 @@ export function createGoqiteHandler(queue: Queue): Handler {
           const message = await decode(request);
           const delay = message.delay ?? 0n;
           if (delay < 0n) return goError(400, "delay cannot be negative");
-          if (message.body === undefined) {
+          if (message.body === undefined && nilBody === "refuse") {
             return goError(500, "error sending message: NOT NULL constraint failed: goqite.body");
           }
           const priority = message.priority ?? 0n;
           await queue.send({
-            body: message.body,
+            body: message.body ?? new Uint8Array(),
             delay: ms(delay),
             priority: priority >= -SAFE && priority <= SAFE ? Number(priority) : priority,
           });
@@ -120,6 +142,14 @@ export function createGoqiteHandler(queue: Queue): Handler {
           return ok();
       }
     } catch (error) {
+      if (error instanceof WireError && error.message === falseMessageError().message) {
+        // Go's own words for this one: qite's client's mark on requests only qite understands.
+        return goError(
+          400,
+          "error decoding request: json: cannot unmarshal bool into Go struct field " +
+            "request.Message of type goqite.Message",
+        );
+      }
       if (error instanceof WireError) return goError(400, error.message);
       return goError(500, `error: ${(error as Error).message}`);
     }

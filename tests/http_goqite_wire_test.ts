@@ -21,7 +21,7 @@ import { WireError } from "../http/_wire.ts";
 import { listen } from "../src/runtime/serve.ts";
 import { detectRuntime } from "../src/runtime/detect.ts";
 import { eachDriver, tempDir } from "./_helpers.ts";
-import { createGoqiteHandler } from "./_goqite_handler.ts";
+import { createGoqiteHandler, type GoqiteHandlerOptions } from "./_goqite_handler.ts";
 
 interface Effect {
   op: "send" | "extend" | "delete" | "receive" | "receiveAndWait";
@@ -527,12 +527,15 @@ eachDriver("the goqite stand-in answers every fixture row as goqite does", async
 });
 
 /** Serves the goqite stand-in over TCP for a queue of `db`. */
-async function goqiteServer(db: Database): Promise<{ url: string; close: () => Promise<void> }> {
+async function goqiteServer(
+  db: Database,
+  options: GoqiteHandlerOptions = {},
+): Promise<{ url: string; close: () => Promise<void> }> {
   const queue = new Queue({ db, name: "goqite" });
   const listener = await listen({
     port: 0,
     hostname: "127.0.0.1",
-    fetch: createGoqiteHandler(queue),
+    fetch: createGoqiteHandler(queue, options),
   });
   return { url: `http://127.0.0.1:${listener.port}/`, close: () => listener.close() };
 }
@@ -562,41 +565,49 @@ eachDriver("qite's client works with goqite's four routes, and send has no id", 
   }
 });
 
-eachDriver(
-  "qite's client says which methods need a qite server, and leaves goqite's queue alone",
-  async ({ db }) => {
-    const server = await goqiteServer(db);
-    try {
-      const client = createClient(server.url);
-      await client.send({ body: "keep" });
-      const calls: [string, () => Promise<unknown>][] = [
-        ["stats", () => client.stats()],
-        ["peek", () => client.peek()],
-        ["listDead", () => client.listDead()],
-        ["countDead", () => client.countDead()],
-        ["sendBatch", () => client.sendBatch([{ body: "x" }])],
-        ["extendBatch", () => client.extendBatch(["m_1"], 1000)],
-        ["deleteBatch", () => client.deleteBatch(["m_1"])],
-        ["redrive", () => client.redrive()],
-        ["redrive", () => client.redrive(["m_1"])],
-        ["purgeDead", () => client.purgeDead()],
-        ["purge", () => client.purge()],
-      ];
-      for (const [method, call] of calls) {
-        await assert.rejects(call(), (error: unknown) => {
-          assert.ok(error instanceof HttpError, method);
-          assert.match(error.message, new RegExp(`${method} needs a qite server`));
-          return true;
-        });
+for (const nilBody of ["refuse", "empty"] as const) {
+  eachDriver(
+    "qite's client says which methods need a qite server, and leaves goqite's queue alone " +
+      (nilBody === "refuse"
+        ? "(goqite on SQLite, which refuses a nil Body)"
+        : "(goqite on PostgreSQL through lib/pq, which stores a nil Body as an empty message)"),
+    async ({ db }) => {
+      const server = await goqiteServer(db, { nilBody });
+      try {
+        const client = createClient(server.url);
+        await client.send({ body: "keep" });
+        const receipt = { id: "m_1", delivery: "d" };
+        const calls: [string, () => Promise<unknown>][] = [
+          ["stats", () => client.stats()],
+          ["peek", () => client.peek()],
+          ["listDead", () => client.listDead()],
+          ["countDead", () => client.countDead()],
+          ["sendBatch", () => client.sendBatch([{ body: "x" }])],
+          ["extendBatch", () => client.extendBatch(["m_1"], 1000)],
+          ["deleteBatch", () => client.deleteBatch(["m_1"])],
+          ["releaseBatch", () => client.releaseBatch([receipt])],
+          ["bury", () => client.bury(receipt)],
+          ["redrive", () => client.redrive()],
+          ["redrive", () => client.redrive(["m_1"])],
+          ["purgeDead", () => client.purgeDead()],
+          ["purge", () => client.purge()],
+        ];
+        for (const [method, call] of calls) {
+          await assert.rejects(call(), (error: unknown) => {
+            assert.ok(error instanceof HttpError, method);
+            assert.match(error.message, new RegExp(`${method} needs a qite server`));
+            return true;
+          });
+        }
+        const rows = db.prepare("select body, received from goqite").all();
+        assert.equal(rows.length, 1, "no message was added");
+        assert.equal(rows[0]!.received, 0, "nothing was received");
+      } finally {
+        await server.close();
       }
-      const rows = db.prepare("select body, received from goqite").all();
-      assert.equal(rows.length, 1);
-      assert.equal(rows[0]!.received, 0, "nothing was received");
-    } finally {
-      await server.close();
-    }
-  },
-);
+    },
+  );
+}
 
 eachDriver(
   "Against goqite, release and bury reject with UNSUPPORTED, extend(…, 0) is accepted, and a " +

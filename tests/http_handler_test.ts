@@ -218,6 +218,8 @@ const BAD_POSTS: ReadonlyArray<[string, string]> = [
   ["a null Body", '{"Message":{"Body":null}}'],
   ["a boolean Priority", '{"Message":{"Body":"","Priority":true}}'],
   ["both Message and Messages", '{"Message":{"Body":""},"Messages":[]}'],
+  ["a false Message", '{"Message":false}'],
+  ["a false Message beside a Message", '{"Message":false,"Messages":[],"Message":{"Body":""}}'],
   ["a null entry in Messages", '{"Messages":[null]}'],
   ["deep nesting", `{"x":${"[".repeat(100)}${"]".repeat(100)}}`],
 ];
@@ -322,6 +324,45 @@ eachEngine("POST with Messages sends a batch and answers the ids in order", asyn
   assert.equal(ids.length, 2);
   assert.equal((await queue.receive())?.id, ids[1]);
   assert.equal((await queue.receive())?.id, ids[0]);
+});
+
+eachEngine(
+  'POST, PUT and DELETE with Messages, and a redrive with IDs, take "Message": false beside ' +
+    "them (the client's mark that makes goqite's handler refuse them)",
+  async (ctx) => {
+    const { queue, handler } = setUp(ctx);
+    const sent = await call(handler, "POST", {
+      body: { Message: false, Messages: [{ Body: b64("a") }, { Body: b64("b") }] },
+    });
+    assert.equal(sent.status, 200, sent.text);
+    const [a, b] = sent.json!.IDs as string[];
+    const extended = await call(handler, "PUT", {
+      body: { Message: false, Messages: [{ ID: a, Delay: 1_000_000 }] },
+    });
+    assert.equal(extended.status, 200, extended.text);
+    assert.deepEqual(extended.json!.Results, [true]);
+    const deleted = await call(handler, "DELETE", {
+      body: { Message: false, Messages: [{ ID: b }] },
+    });
+    assert.equal(deleted.status, 200, deleted.text);
+    assert.deepEqual(deleted.json!.Results, [true]);
+    const redriven = await call(handler, "POST", {
+      path: "/dead/redrive",
+      body: { Message: false, IDs: [a!] },
+    });
+    assert.equal(redriven.status, 200, redriven.text);
+    assert.equal((await queue.stats()).total, 1);
+  },
+);
+
+eachEngine('PUT and DELETE refuse "Message": false alone with 400, as goqite does', async (ctx) => {
+  const { queue, handler } = setUp(ctx);
+  const id = await queue.send({ body: "x" });
+  for (const method of ["PUT", "DELETE"] as const) {
+    const answer = await call(handler, method, { body: { Message: false } });
+    assert.equal(answer.status, 400, answer.text);
+  }
+  assert.equal((await queue.peek()).map((m) => m.id).join(), id);
 });
 
 eachEngine("POST with a bad entry in Messages sends none of them and names the entry", async (
