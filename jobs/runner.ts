@@ -442,8 +442,8 @@ export class Runner {
    * @throws {TypeError} If the runner is already running.
    * @throws {QueueError} If the queue is closed while running, or cannot serve the runner (an
    * HTTP client whose server refuses its requests with a 4xx, such as goqite's handler, which
-   * has no batch routes), after the shutdown above. Other failures to receive are logged and
-   * tried again.
+   * has no batch routes: checked with a peek before the first receive, so no job runs), after
+   * the shutdown above. Other failures to receive are logged and tried again.
    */
   async start(options: StartOptions = {}): Promise<void> {
     if (this.#run !== undefined) {
@@ -535,6 +535,7 @@ export class Runner {
   async #loop(run: Run): Promise<unknown> {
     const stop = run.stop.signal;
     let yielded = performance.now();
+    let served = false;
     while (!stop.aborted) {
       if (performance.now() - yielded > MAX_BUSY_MS) {
         // With a full queue, fast jobs and a free slot, every await above may be settled by
@@ -558,6 +559,13 @@ export class Runner {
       let messages: Message[];
       let since = performance.now();
       try {
+        if (!served) {
+          // Before the first receive: a queue that cannot serve the runner's batch calls (an
+          // HTTP client of goqite's own handler) must fail here, not after a job ran that it
+          // cannot delete. A peek is a qite-only request, as the batch calls are.
+          await this.#queue.peek(SERVES_PROBE);
+          served = true;
+        }
         messages = await this.#receive(run, Math.min(free + this.#prefetchTarget(), MAX_RECEIVE));
         if (messages.length === 0 && !stop.aborted) {
           since = performance.now();
@@ -828,6 +836,9 @@ export class Runner {
     log(this.#logger, message, fields);
   }
 }
+
+/** The peek that checks, once per start, that the queue serves what a runner needs. */
+const SERVES_PROBE = { limit: 1, bodyBytes: 0 } as const;
 
 /**
  * Whether a receive's failure ends the runner instead of being tried again: the queue is closed,

@@ -636,6 +636,32 @@ eachDriver(
   },
 );
 
+eachDriver(
+  "Against goqite, a runner's start() rejects before it receives anything, whether a job waits " +
+    "or the queue is empty",
+  async ({ db }) => {
+    const server = await goqiteServer(db);
+    try {
+      const client = createClient(server.url);
+      let ran = 0;
+      const runner = new Runner({ queue: client, pollInterval: 10 });
+      runner.register("greet", () => void ran++);
+      // Empty: it would otherwise poll for ever.
+      const stop = AbortSignal.timeout(5000);
+      await assert.rejects(runner.start({ signal: stop }), /needs a qite server/);
+      assert.equal(stop.aborted, false, "it rejected before the 5 s stop");
+      // A job waiting: it would otherwise run it, then fail to delete it (and run it again).
+      await client.send({ body: createJobBody() });
+      await assert.rejects(runner.start(), /needs a qite server/);
+      assert.equal(ran, 0, "no job ran");
+      const rows = db.prepare("select received from goqite").all();
+      assert.deepEqual(rows.map((row) => Number(row.received)), [0], "nothing was received");
+    } finally {
+      await server.close();
+    }
+  },
+);
+
 /** A job's body, in goqite's format. */
 function createJobBody(): Uint8Array {
   return encodeJob("greet", "hi");
