@@ -423,6 +423,61 @@ eachClient("Processes whose clocks are off by minutes agree on delays and leases
 
 // Transactions
 
+eachClient(
+  "A batch with a repeated id still commits whole: no other connection sees a part of it",
+  async ({ db, queue }) => {
+    const q = queue();
+    const admin = db.admin.sql as unknown as {
+      begin(fn: (tx: Unsafe) => Promise<void>): Promise<void>;
+    };
+    const untouched = async (id: string): Promise<boolean> =>
+      Number(
+        (await db.admin.exec(
+          "select count(*)::int4 as n from goqite where id = $1 and timeout <= now()",
+          [id],
+        ))[0]!.n,
+      ) === 1;
+    for (const what of ["deleteBatch", "extendBatch"] as const) {
+      const [a, b] = await q.sendBatch([{ body: "a" }, { body: "b" }]);
+      // Another transaction holds b's row, so the batch stops at b, after a.
+      let unlock!: () => void;
+      let locked!: () => void;
+      const isLocked = new Promise<void>((resolve) => locked = resolve);
+      const holder = admin.begin(async (tx) => {
+        await tx.unsafe("select 1 from goqite where id = $1 for update", [b]);
+        locked();
+        await new Promise<void>((resolve) => unlock = resolve);
+      });
+      await isLocked;
+      const done = what === "deleteBatch"
+        ? q.deleteBatch([a!, b!, a!])
+        : q.extendBatch([a!, b!, a!], 60_000);
+      for (let i = 0; i < 500; i++) {
+        const [row] = await db.admin.exec(
+          "select count(*)::int4 as n from pg_stat_activity where application_name = $1 " +
+            "and wait_event_type = 'Lock'",
+          [db.schema],
+        );
+        if (Number(row!.n) > 0) break;
+        await sleep(10);
+      }
+      assert.ok(await untouched(a!), `${what}: a is untouched while the batch waits for b`);
+      unlock();
+      await holder;
+      assert.deepEqual(
+        await done,
+        what === "deleteBatch" ? [true, true, false] : [
+          true,
+          true,
+          true,
+        ],
+      );
+      assert.equal(await untouched(a!), false, `${what}: then a is done`);
+      await db.admin.exec("delete from goqite");
+    }
+  },
+);
+
 eachClient("queue.with(tx) sends with the caller's writes, or not at all", async (
   { db, queue },
 ) => {

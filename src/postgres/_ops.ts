@@ -12,7 +12,7 @@ import type { Outgoing, Target } from "../_input.ts";
 import { newId } from "../_time.ts";
 import { bodyStart } from "../_bytes.ts";
 import { PROMOTE_BATCH, PromotionPace } from "../_promotion.ts";
-import type { PgRow, PgRunner, PgValue } from "./_client.ts";
+import type { PgDriver, PgRow, PgRunner, PgValue } from "./_client.ts";
 import { bodyColumns, buildSql, MAX_LITERAL_LIMIT, type QueueSql } from "./_sql.ts";
 import type { PgWake } from "./_wake.ts";
 
@@ -133,6 +133,35 @@ function targetArrays(targets: readonly Target[]): [string, string, string] | un
     created.push(target.delivery === undefined ? null : parsed?.[1] ?? "0");
   }
   return [textArray(ids), numberArray(received), numberArray(created)];
+}
+
+/**
+ * Targets cut into rounds that each hold an id at most once (round k holds each id's k-th
+ * occurrence, with its index in `targets`), leaving out {@linkcode impossible} ones. Running the
+ * rounds one after the other does what running the targets one by one would: operations on
+ * different ids do not interact, and each id's occurrences keep their order.
+ */
+function roundsOf<T extends Target>(targets: readonly T[]): { targets: T[]; at: number[] }[] {
+  const rounds: { targets: T[]; at: number[] }[] = [];
+  const seen = new Map<string, number>();
+  targets.forEach((target, i) => {
+    if (impossible(target.id)) return;
+    const k = seen.get(target.id) ?? 0;
+    seen.set(target.id, k + 1);
+    (rounds[k] ??= { targets: [], at: [] }).targets.push(target);
+    rounds[k]!.at.push(i);
+  });
+  return rounds;
+}
+
+/**
+ * Runs `fn` in one transaction: the runner's own when it is already in one (a caller's, or the
+ * queue's retry loop's), else a new one begun on the client, so that several statements commit
+ * together or not at all.
+ */
+function atomically<T>(runner: PgRunner, fn: (tx: PgRunner) => Promise<T>): Promise<T> {
+  const client = runner as PgRunner & Partial<Pick<PgDriver, "transaction">>;
+  return client.transaction === undefined ? fn(runner) : client.transaction(fn);
 }
 
 /** For each of `count` targets, whether its ordinal (1-based) came back. */
@@ -292,7 +321,7 @@ export class PgOps {
     await this.#promote(runner);
     const arrays = targetArrays(targets);
     if (arrays === undefined || targets.length === 0) {
-      // Repeated ids: one by one, as in a transaction of separate deletes.
+      // Repeated ids: the deletes in rounds, then the receive, in one transaction.
       return await this.#inOrder(runner, targets, max);
     }
     const literal = max <= MAX_LITERAL_LIMIT;
@@ -311,13 +340,41 @@ export class PgOps {
     };
   }
 
-  async #inOrder(
+  /** The deletes, then the receive, in one transaction. */
+  #inOrder(
     runner: PgRunner,
     targets: readonly Target[],
     max: number,
   ): Promise<{ deleted: boolean[]; messages: Message[] }> {
-    const deleted = await this.delete(runner, targets);
-    return { deleted, messages: await this.receive(runner, max) };
+    const both = async (tx: PgRunner): Promise<{ deleted: boolean[]; messages: Message[] }> => {
+      const deleted = await this.delete(tx, targets);
+      return { deleted, messages: await this.receive(tx, max) };
+    };
+    return targets.length === 0 ? both(runner) : atomically(runner, both);
+  }
+
+  /**
+   * For each target, whether `many` applied to it: at once when no id repeats, else round by
+   * round ({@linkcode roundsOf}) in one transaction, so that the batch still commits whole.
+   */
+  async #inRounds<T extends Target>(
+    runner: PgRunner,
+    targets: readonly T[],
+    many: (runner: PgRunner, targets: readonly T[]) => Promise<boolean[]>,
+  ): Promise<boolean[]> {
+    const rounds = roundsOf(targets);
+    if (rounds.length === 1 && rounds[0]!.targets.length === targets.length) {
+      return await many(runner, targets);
+    }
+    const results: boolean[] = Array(targets.length).fill(false);
+    if (rounds.length === 0) return results;
+    await atomically(runner, async (tx) => {
+      for (const round of rounds) {
+        const done = await many(tx, round.targets);
+        round.at.forEach((i, j) => results[i] = done[j]!);
+      }
+    });
+    return results;
   }
 
   /**
@@ -364,21 +421,18 @@ export class PgOps {
 
   /** Sets visibility timeouts to now + `delay`; for each target, whether it applied. */
   async extend(runner: PgRunner, targets: readonly Target[], delay: number): Promise<boolean[]> {
-    if (targets.length === 1) return [await this.#extendOne(runner, targets[0]!, delay)];
-    const arrays = targetArrays(targets);
-    if (arrays === undefined) {
-      const results: boolean[] = [];
-      for (const target of targets) results.push(await this.#extendOne(runner, target, delay));
-      return results;
-    }
     if (targets.length === 0) return [];
-    const rows = await runner.query(this.sql.extend, [
-      this.#now(),
-      this.settings.name,
-      delay,
-      ...arrays,
-    ]);
-    return applied(rows, targets.length);
+    if (targets.length === 1) return [await this.#extendOne(runner, targets[0]!, delay)];
+    return await this.#inRounds(runner, targets, async (r, round) => {
+      if (round.length === 1) return [await this.#extendOne(r, round[0]!, delay)];
+      const rows = await r.query(this.sql.extend, [
+        this.#now(),
+        this.settings.name,
+        delay,
+        ...targetArrays(round)!,
+      ]);
+      return applied(rows, round.length);
+    });
   }
 
   async #extendOne(runner: PgRunner, target: Target, delay: number): Promise<boolean> {
@@ -394,16 +448,13 @@ export class PgOps {
 
   /** Deletes messages; for each target, whether it applied. */
   async delete(runner: PgRunner, targets: readonly Target[]): Promise<boolean[]> {
-    if (targets.length === 1) return [await this.#deleteOne(runner, targets[0]!)];
-    const arrays = targetArrays(targets);
-    if (arrays === undefined) {
-      const results: boolean[] = [];
-      for (const target of targets) results.push(await this.#deleteOne(runner, target));
-      return results;
-    }
     if (targets.length === 0) return [];
-    const rows = await runner.query(this.sql.delete, [this.settings.name, ...arrays]);
-    return applied(rows, targets.length);
+    if (targets.length === 1) return [await this.#deleteOne(runner, targets[0]!)];
+    return await this.#inRounds(runner, targets, async (r, round) => {
+      if (round.length === 1) return [await this.#deleteOne(r, round[0]!)];
+      const rows = await r.query(this.sql.delete, [this.settings.name, ...targetArrays(round)!]);
+      return applied(rows, round.length);
+    });
   }
 
   async #deleteOne(runner: PgRunner, target: Target): Promise<boolean> {
@@ -433,14 +484,13 @@ export class PgOps {
     origin: string,
   ): Promise<boolean[]> {
     if (receipts.length === 0) return [];
-    if (receipts.length === 1 && impossible(receipts[0]!.id)) return [false];
     const arrays = targetArrays(receipts);
     if (arrays === undefined) {
-      const results: boolean[] = [];
-      for (const receipt of receipts) {
-        results.push(...await this.release(runner, [receipt], delay, origin));
-      }
-      return results;
+      return await this.#inRounds(
+        runner,
+        receipts,
+        (r, round) => this.release(r, round, delay, origin),
+      );
     }
     const notify = delay === 0;
     const params: PgValue[] = [this.#now(), this.settings.name, delay, ...arrays];
