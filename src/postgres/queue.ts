@@ -65,7 +65,8 @@ export interface PostgresQueueOptions {
   sql: PostgresClient;
   /**
    * The queue's name. Many queues share one table; names keep them apart. On PostgreSQL a name
-   * holds no U+0000 and at most 7000 bytes of UTF-8 (it travels in every send's notification).
+   * holds no U+0000 and at most 2048 bytes of UTF-8 (it is a column of goqite's index, whose
+   * rows PostgreSQL limits to 2704 bytes).
    */
   name: string;
   /**
@@ -153,10 +154,12 @@ const INT4_MIN = -2147483648;
 const INT4_MAX = 2147483647;
 
 /**
- * The longest queue name, in UTF-8 bytes: every send notifies with the name in its payload, and
- * PostgreSQL refuses a payload of 8000 bytes or more.
+ * The longest queue name, in UTF-8 bytes. The name is a column of goqite's index and of qite's
+ * two, and PostgreSQL refuses an index row over 2704 bytes (a third of a page): a name that does
+ * not compress (random characters) and is much longer than 2048 bytes cannot be sent to. (Every
+ * send also notifies with the name in its payload, which must stay under 8000 bytes.)
  */
-const MAX_NAME_BYTES = 7000;
+const MAX_NAME_BYTES = 2048;
 
 /** Refuses a queue name that PostgreSQL's text or its notifications cannot carry. */
 function checkPostgresName(action: string, name: string): void {
@@ -287,7 +290,7 @@ export class PostgresQueue implements QueueLike {
    * @throws {TypeError} If `sql` is not a client qite recognises, or `name` or `schema` is
    * missing or of the wrong type, or `name` holds U+0000.
    * @throws {RangeError} If `timeout` or `maxReceive` is not an integer ≥ 1, or `name` is over
-   * 7000 bytes.
+   * 2048 bytes.
    */
   constructor(options: PostgresQueueOptions) {
     const action = "create queue";
