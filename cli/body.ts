@@ -20,7 +20,7 @@ export interface ShownBody {
 }
 
 /** What counts as a control character here: see `HIDDEN_CHARS`. */
-const CONTROL = new RegExp(`[${HIDDEN_CHARS}]`);
+const CONTROL = new RegExp(`[${HIDDEN_CHARS}]`, "u");
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** `bytes` as text when they are UTF-8 without control characters, otherwise as hex. */
@@ -49,5 +49,5 @@ export function showBody(bytes: Uint8Array): ShownBody {
 
 /** A name (of a queue or a job) safe to print: control characters as `<U+XXXX>`. */
 export function safeText(text: string): string {
-  return text.replace(new RegExp(CONTROL.source, "g"), codePointName);
+  return text.replace(new RegExp(CONTROL.source, "gu"), codePointName);
 }

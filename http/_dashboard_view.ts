@@ -54,14 +54,11 @@ const PREVIEW_DECODE = PREVIEW_CHARS * 4;
  */
 export const VIEW_BODY_BYTES = 4096;
 
-/**
- * Characters shown as a visible stand-in rather than as themselves: C0 and C1 controls, DEL,
- * zero-width and direction-changing characters, line and paragraph separators, and the BOM.
- */
-const HIDDEN = new RegExp(`\\r?\\n|[${HIDDEN_CHARS}]`, "g");
+/** Characters shown as a visible stand-in rather than as themselves: see `HIDDEN_CHARS`. */
+const HIDDEN = new RegExp(`\\r?\\n|[${HIDDEN_CHARS}]`, "gu");
 
 /**
- * `text` with every control, zero-width or direction-changing character replaced by a visible
+ * `text` with every control, format or invisible character (`HIDDEN_CHARS`) replaced by a visible
  * stand-in: a line break by `↵`, a tab by `⇥`, the others by `<U+XXXX>` (plain characters that
  * every font has, unlike the Control Pictures block).
  */

@@ -18,6 +18,8 @@ import {
   Throughput,
 } from "../http/mod.ts";
 import { eachDriver } from "./_helpers.ts";
+import { visibleText } from "../http/_dashboard_view.ts";
+import { safeText, showBytes } from "../cli/body.ts";
 import { testClients, TestDatabase } from "./_postgres.ts";
 import { listQueues as listPostgresQueues, PostgresQueue } from "../postgres/mod.ts";
 
@@ -141,6 +143,40 @@ eachDriver("overview.json gives every queue's stats as stats() does, and its spa
   assert.equal(without.throughput, false);
   assert.equal((without.queues as Record<string, unknown>[])[0]!.sends, null);
 });
+
+test(
+  "Every character that hides or reorders text is shown as <U+XXXX>, in the dashboard and on " +
+    "the command line: so no two names or bodies that differ look the same",
+  () => {
+    const hidden = [
+      "\u00ad", // soft hyphen
+      "\u034f", // combining grapheme joiner
+      "\u061c", // Arabic letter mark (direction)
+      "\u115f", // Hangul choseong filler
+      "\u180e", // Mongolian vowel separator
+      "\u200b", // zero-width space
+      "\u202e", // right-to-left override
+      "\u2066", // left-to-right isolate
+      "\u3164", // Hangul filler
+      "\ufe0f", // variation selector 16
+      "\ufeff", // byte-order mark
+      "\u{e0041}", // tag latin capital letter A
+      "\u{e0100}", // variation selector 17
+    ];
+    for (const char of hidden) {
+      const name = `pay${char}ments`;
+      const code = char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
+      assert.equal(visibleText(name), `pay<U+${code}>ments`, code);
+      assert.equal(safeText(name), `pay<U+${code}>ments`, code);
+      assert.equal(showBytes(new TextEncoder().encode(name)).format, "hex", code);
+    }
+    for (const plain of ["payments", "résumé", "日本語", "😀", "a b"]) {
+      assert.equal(visibleText(plain), plain);
+      assert.equal(safeText(plain), plain);
+      assert.equal(showBytes(new TextEncoder().encode(plain)).format, "text");
+    }
+  },
+);
 
 eachDriver(
   "queue.json previews text and binary bodies, names jobs and shows hidden characters",
