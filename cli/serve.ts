@@ -54,8 +54,8 @@ export const serve: Command = {
     ["--timeout MS", "every queue's visibility timeout [QITE_TIMEOUT] (5000)"],
     ["--max-receive N", "every queue's maximum receive count [QITE_MAX_RECEIVE] (3)"],
     ["--token SECRET", 'requires "Authorization: Bearer SECRET" on /queues [QITE_TOKEN]'],
-    ["--read-only", "the dashboard shows but takes no action [QITE_READ_ONLY=1]"],
-    ["--no-dashboard", "serves no dashboard [QITE_DASHBOARD=0]"],
+    ["--read-only", "the dashboard shows but takes no action [QITE_READ_ONLY=1 or true]"],
+    ["--no-dashboard", "serves no dashboard [QITE_DASHBOARD=0 or false]"],
     [
       "--shutdown-grace MS",
       "on a signal, how long to wait for requests still arriving [QITE_SHUTDOWN_GRACE] (10000)",
@@ -84,9 +84,17 @@ export const serve: Command = {
       0,
       2 ** 31 - 1,
     );
-    const readOnly = values["read-only"] === true || env.QITE_READ_ONLY === "1";
-    const dashboard = values["no-dashboard"] !== true && env.QITE_DASHBOARD !== "0";
-    const guarded = token !== undefined && token !== "";
+    const readOnly = values["read-only"] === true || switchSetting(env, "QITE_READ_ONLY") === true;
+    const dashboard = values["no-dashboard"] !== true &&
+      switchSetting(env, "QITE_DASHBOARD") !== false;
+    if (token === "") {
+      // `--token "$SECRET"` with the variable unset would otherwise serve without a token.
+      throw new UsageError(
+        "the token is empty: give one with --token or QITE_TOKEN, or neither to serve without one",
+        "serve",
+      );
+    }
+    const guarded = token !== undefined;
     if (isHttpUrl(db)) {
       throw new UsageError("serve needs a SQLite file or a postgres:// URL, not a server", "serve");
     }
@@ -170,3 +178,21 @@ export const serve: Command = {
     return undefined;
   },
 };
+
+/**
+ * An on/off environment variable: `undefined` when it is unset or empty, else true for 1, true,
+ * yes or on and false for 0, false, no or off (any case); anything else is a usage error, not
+ * silently the default.
+ */
+function switchSetting(env: Record<string, string | undefined>, name: string): boolean | undefined {
+  const value = env[name]?.trim().toLowerCase();
+  if (value === undefined || value === "") return undefined;
+  if (["1", "true", "yes", "on"].includes(value)) return true;
+  if (["0", "false", "no", "off"].includes(value)) return false;
+  throw new UsageError(
+    `${name} must be 1, true, yes or on, or 0, false, no or off: current value is ${
+      JSON.stringify(env[name])
+    }`,
+    "serve",
+  );
+}

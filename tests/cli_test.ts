@@ -88,6 +88,16 @@ test("qite refuses bad input with one line on standard error and exit status 2",
     ];
     const runs = await Promise.all(cases.map(([args]) => qite(args)));
     runs.forEach((run, i) => assertFailure(run, 2, cases[i]![1]));
+    // Settings that would otherwise fail open: an empty token (an unset variable in
+    // `--token "$SECRET"`) and switches that are not a yes or a no.
+    const settings: Array<[string[], Record<string, string>, RegExp]> = [
+      [["serve", "--token", "", ...db], {}, /the token is empty/],
+      [["serve", ...db], { QITE_TOKEN: "" }, /the token is empty/],
+      [["serve", ...db], { QITE_READ_ONLY: "maybe" }, /QITE_READ_ONLY must be 1, true, yes/],
+      [["serve", ...db], { QITE_DASHBOARD: "nah" }, /QITE_DASHBOARD must be 1, true, yes/],
+    ];
+    const refused = await Promise.all(settings.map(([args, env]) => qite(args, { env })));
+    refused.forEach((run, i) => assertFailure(run, 2, settings[i]![2]));
   } finally {
     file.done();
   }
