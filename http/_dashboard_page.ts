@@ -243,7 +243,9 @@ function showOverview(data) {
     if (!row) {
       const cells = {};
       const tr = h("tr", { "data-queue": q.name },
-        h("th", { scope: "row" }, h("a", { href: "queue?name=" + encodeURIComponent(q.name), text: q.label })));
+        h("th", { scope: "row" }, q.opens
+          ? h("a", { href: "queue?name=" + encodeURIComponent(q.name), text: q.label })
+          : h("span", { text: q.label + " (name too long to open here)" })));
       for (const [key, label] of COLUMNS.concat([["oldestVisibleAge", "Oldest visible"]])) {
         tr.append(cells[key] = h("td", { class: "num", "data-col": key, "data-label": label }));
       }

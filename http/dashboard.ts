@@ -163,7 +163,16 @@ const MAX_SESSIONS = 10_000;
 const MAX_FAILURES = 10;
 /** The sparklines' width in seconds. */
 const SPARK_SECONDS = 60;
-const MAX_NAME_LENGTH = 1024;
+/**
+ * The longest queue name a page opens, as the characters of its percent-encoded form: it travels
+ * in the page's address, and servers refuse long request lines (Node: 16 KiB of headers).
+ */
+const MAX_ENCODED_NAME = 8000;
+
+/** Whether a queue's page can be opened: its name fits in an address. */
+function opens(name: string): boolean {
+  return name !== "" && encodeURIComponent(name).length <= MAX_ENCODED_NAME;
+}
 const JSON_HEADERS = { "content-type": "application/json", "cache-control": "no-store" };
 
 /**
@@ -534,6 +543,7 @@ async function overview(board: Board): Promise<Response> {
     return {
       name,
       label: visibleText(name),
+      opens: opens(name),
       ...stats,
       sends: series?.send.slice(-spark) ?? null,
       deletes: series?.delete.slice(-spark) ?? null,
@@ -586,8 +596,13 @@ async function queuePage(board: Board, params: URLSearchParams): Promise<Respons
 }
 
 function queueOf(board: Board, name: string | null): QueueLike | Response {
-  if (name === null || name === "" || name.length > MAX_NAME_LENGTH) {
-    return jsonError(400, `name must be a queue name of 1 to ${MAX_NAME_LENGTH} characters`);
+  if (name === null || name === "") return jsonError(400, "name must be a queue name");
+  if (!opens(name)) {
+    return jsonError(
+      400,
+      `the queue name is too long to open here: at most ${MAX_ENCODED_NAME} characters once ` +
+        "percent-encoded",
+    );
   }
   try {
     return board.source.queue(name);

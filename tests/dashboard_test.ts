@@ -130,7 +130,8 @@ eachDriver("overview.json gives every queue's stats as stats() does, and its spa
   assert.deepEqual(queues.map((q) => q.name), ["a", "b"]);
   for (const [i, queue] of [a, b].entries()) {
     const stats = await queue.stats();
-    const { sends, deletes, name: _n, label: _l, ...counts } = queues[i]!;
+    const { sends, deletes, name: _n, label: _l, opens, ...counts } = queues[i]!;
+    assert.equal(opens, true);
     assert.equal((counts.oldestVisibleAge as number) >= 0, true);
     assert.deepEqual({ ...counts, oldestVisibleAge: undefined }, {
       ...stats,
@@ -175,6 +176,28 @@ test(
       assert.equal(safeText(plain), plain);
       assert.equal(showBytes(new TextEncoder().encode(plain)).format, "text");
     }
+  },
+);
+
+eachDriver(
+  "Every queue the overview lists can be opened, unless its name is too long for an address: " +
+    "then the overview says so and links nowhere",
+  async ({ db }) => {
+    const board = dashboardOf(db);
+    const long = "x".repeat(2000);
+    const tooLong = "é".repeat(1400); // 8 400 characters once percent-encoded
+    for (const name of [long, tooLong]) await new Queue({ db, name }).send({ body: "b" });
+    const { queues } = await getJson(board, "/overview.json") as {
+      queues: { name: string; opens: boolean }[];
+    };
+    const opens = new Map(queues.map((q) => [q.name, q.opens]));
+    assert.equal(opens.get(long), true);
+    assert.equal(opens.get(tooLong), false);
+    const page = await getJson(board, `/queue.json?name=${encodeURIComponent(long)}`);
+    assert.equal(page.name, long);
+    const refused = await get(board, `/queue.json?name=${encodeURIComponent(tooLong)}`);
+    assert.equal(refused.status, 400);
+    assert.match((await refused.json()).error, /too long/);
   },
 );
 
