@@ -308,6 +308,35 @@ test("SIGTERM waits at most --shutdown-grace for a request still arriving, and a
   }
 });
 
+test("On SIGTERM, a request whose body is still arriving is answered once it has arrived", async () => {
+  await withServer([], async ({ url, child, exited }, path) => {
+    const { port } = new URL(url);
+    const stalled = connect(Number(port), "127.0.0.1");
+    await new Promise((resolve) => stalled.once("connect", resolve));
+    let answer = "";
+    stalled.on("data", (chunk) => answer += chunk);
+    stalled.on("error", () => {});
+    const body = JSON.stringify({ Message: { Body: btoa("late") } });
+    stalled.write(
+      `POST /queues/late HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n` +
+        body.slice(0, 11),
+    );
+    await sleep(300); // the server reads the headers and the first part
+    child.kill("SIGTERM");
+    await sleep(500);
+    stalled.write(body.slice(11));
+    assert.equal(await exited, 0);
+    assert.match(answer, /^HTTP\/1\.1 200 /, JSON.stringify(answer));
+    stalled.destroy();
+    const db = open(path);
+    try {
+      assert.equal(Number(db.prepare("select count(*) as n from goqite").get()!.n), 1);
+    } finally {
+      db.close();
+    }
+  });
+});
+
 /** The status of each response in `raw` (latin1 text of every byte a connection received). */
 function statuses(raw: string): number[] {
   return [...raw.matchAll(/HTTP\/1\.[01] (\d{3}) /g)].map((match) => Number(match[1]));

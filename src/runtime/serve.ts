@@ -84,8 +84,30 @@ export function listen(options: ListenOptions): Promise<Listener> {
   return listenNode(options);
 }
 
+/**
+ * Deno's `shutdown()` cuts the bodies of requests still arriving ("BadResource: Cannot read body
+ * as underlying resource unavailable"), so closing first waits for the requests in flight, and
+ * answers new ones 503 meanwhile; then it shuts the server down (which closes idle connections).
+ */
 function listenDeno(options: ListenOptions): Promise<Listener> {
   const deno = (globalThis as unknown as { Deno: DenoGlobal }).Deno;
+  let inFlight = 0;
+  let closing = false;
+  let drained: (() => void) | undefined;
+  const fetch = async (request: Request): Promise<Response> => {
+    if (closing) {
+      return new Response("the server is shutting down\n", {
+        status: 503,
+        headers: { "content-type": "text/plain; charset=utf-8", "retry-after": "1" },
+      });
+    }
+    inFlight++;
+    try {
+      return await options.fetch(request);
+    } finally {
+      if (--inFlight === 0) drained?.();
+    }
+  };
   return new Promise((resolve) => {
     const server: DenoServer = deno.serve({
       port: options.port,
@@ -95,10 +117,14 @@ function listenDeno(options: ListenOptions): Promise<Listener> {
           resolve({
             port: server.addr.port,
             hostname: server.addr.hostname,
-            close: () => server.shutdown(),
+            close: async () => {
+              closing = true;
+              if (inFlight > 0) await new Promise<void>((resolve) => drained = resolve);
+              await server.shutdown();
+            },
           })
         ),
-    }, options.fetch);
+    }, fetch);
   });
 }
 
