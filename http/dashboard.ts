@@ -236,8 +236,19 @@ const JSON_HEADERS = { "content-type": "application/json", "cache-control": "no-
  */
 export function createDashboard(source: QueueSource, options: DashboardOptions = {}): Handler {
   const board = boardOf(source, options);
-  return (request: Request): Promise<Response> =>
+  const handle = (request: Request): Promise<Response> =>
     answer(board, request).catch((error) => failure(board, request, error));
+  return async (request: Request): Promise<Response> => {
+    if (request.method !== "HEAD") return await handle(request);
+    // HEAD: the GET's status and headers, without its body.
+    const got = await handle(new Request(request, { method: "GET" }));
+    await got.body?.cancel();
+    return new Response(null, {
+      status: got.status,
+      statusText: got.statusText,
+      headers: got.headers,
+    });
+  };
 }
 
 function boardOf(source: QueueSource, options: DashboardOptions): Board {
@@ -360,7 +371,8 @@ async function answer(board: Board, request: Request): Promise<Response> {
   const method = request.method;
   const allowed = ROUTES[route]!;
   if (!allowed.includes(method)) {
-    return text(405, `method ${method} is not allowed here`, { allow: allowed.join(", ") });
+    const allow = allowed.includes("GET") ? [...allowed, "HEAD"] : allowed;
+    return text(405, `method ${method} is not allowed here`, { allow: allow.join(", ") });
   }
   if (method === "POST") {
     const refused = crossSite(request, url);

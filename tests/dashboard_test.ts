@@ -180,6 +180,25 @@ test(
 );
 
 eachDriver(
+  "HEAD on a dashboard page answers its GET's status and headers, no body",
+  async ({ db }) => {
+    const board = dashboardOf(db);
+    for (const path of ["/", "/overview.json", "/queue?name=q"]) {
+      const got = await get(board, path);
+      const head = await board(new Request(`${ORIGIN}${path}`, { method: "HEAD" }));
+      assert.equal(head.status, got.status, path);
+      assert.equal(head.headers.get("content-type"), got.headers.get("content-type"), path);
+      assert.equal(await head.text(), "", path);
+    }
+    const refused = await board(new Request(`${ORIGIN}/send`, { method: "HEAD" }));
+    assert.equal(refused.status, 405);
+    assert.equal(refused.headers.get("allow"), "POST");
+    const put = await board(new Request(`${ORIGIN}/`, { method: "PUT" }));
+    assert.equal(put.headers.get("allow"), "GET, HEAD");
+  },
+);
+
+eachDriver(
   "Every queue the overview lists can be opened, unless its name is too long for an address: " +
     "then the overview says so and links nowhere",
   async ({ db }) => {
