@@ -199,7 +199,10 @@ pause.addEventListener("click", () => {
   paused = !paused;
   pause.setAttribute("aria-pressed", String(paused));
   say(paused ? "Live updates paused" : "Live updates resumed");
-  if (paused) clearTimeout(timer); else refresh();
+  if (paused) {
+    clearTimeout(timer);
+    if (updated.className === "muted") updated.textContent = updated.textContent.replace(/^Updated /, "Paused; updated ");
+  } else refresh();
 });
 doc.addEventListener("visibilitychange", () => { if (!doc.hidden && !paused) refresh(); });
 

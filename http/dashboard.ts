@@ -646,7 +646,7 @@ async function act(board: Board, route: string, form: URLSearchParams): Promise<
       if (body.length > board.maxBodySize) {
         return jsonError(413, `the body must be at most ${board.maxBodySize} bytes`);
       }
-      const delay = integerField(form, "delay", /^[0-9]{1,16}$/);
+      const delay = integerField(form, "delay", /^[0-9]{1,19}$/);
       const priority = integerField(form, "priority", /^-?[0-9]{1,19}$/);
       if (delay instanceof Response) return delay;
       if (priority instanceof Response) return priority;

@@ -336,6 +336,7 @@ browserTest(
       await sleep(2500);
       const cell = 'tr[data-queue="q"] td[data-col="visible"]';
       assert.equal(await page.textContent(cell), "1", "no update while paused");
+      assert.match((await page.textContent("#updated"))!, /^Paused; updated /);
       await page.keyboard.press("Space");
       assert.equal(await page.getAttribute("#pause", "aria-pressed"), "false");
       await page.waitForFunction(

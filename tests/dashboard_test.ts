@@ -337,6 +337,14 @@ eachDriver("The send action checks its fields and sizes", async ({ db }) => {
   assert.equal(await status({ body: "12345" }), 413);
   assert.equal(await status({ body: "x", delay: "-1" }), 400);
   assert.equal(await status({ body: "x", delay: "1.5" }), 400);
+  const tooLate = await post(board, "/send", {
+    queue: "q",
+    csrf,
+    body: "x",
+    delay: "1".repeat(17),
+  });
+  assert.equal(tooLate.status, 400);
+  assert.match((await tooLate.json()).error, /delay must be at most \d+ ms/);
   assert.equal(await status({ body: "x", priority: "high" }), 400);
   assert.equal(await status({ body: "x", priority: String(2n ** 63n) }), 400);
   assert.equal(await status({ body: "x", queue: "" }), 400);
