@@ -114,7 +114,8 @@ export function parseList<T>(
       `Cannot ${action} as '${name}' must be an array: current value is ${show(list)}`,
     );
   }
-  return list.map((item, i) => parse(`${action} (entry ${i})`, item));
+  // Array.from, not map: a hole is an entry too (undefined), refused like any other bad one.
+  return Array.from(list, (item, i) => parse(`${action} (entry ${i})`, item));
 }
 
 const INT64_MIN = -(2n ** 63n);

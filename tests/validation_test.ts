@@ -95,6 +95,25 @@ eachEngine("Queue methods reject misuse with TypeError or RangeError and change 
   assert.equal(rows.length, 1, "the message was not touched");
 });
 
+eachEngine(
+  "A hole in a batch's array is refused as an entry, like undefined, and nothing is done",
+  async ({ queue: open, count }) => {
+    const queue = open({ name: "q" });
+    const [a, b] = await queue.sendBatch([{ body: "a" }, { body: "b" }]);
+    const hole = <T>(first: T, last: T): T[] => {
+      const list: T[] = [first];
+      list[2] = last;
+      return list;
+    };
+    const entry1 = /entry 1/;
+    await assert.rejects(queue.sendBatch(hole({ body: "x" }, { body: "y" })), entry1);
+    await assert.rejects(queue.deleteBatch(hole(a!, b!)), entry1);
+    await assert.rejects(queue.extendBatch(hole(a!, b!), 1000), entry1);
+    await assert.rejects(queue.redrive(hole(a!, b!)), entry1);
+    assert.equal(await count(), 2, "nothing was sent or deleted");
+  },
+);
+
 eachDriver("Queue.transaction() rejects a missing function with TypeError", ({ db }) => {
   const queue = new Queue({ db, name: "q" });
   assert.throws(() => queue.transaction(undefined as unknown as () => void), TypeError);
