@@ -95,6 +95,25 @@ export class WaitRoom {
     }
   }
 
+  /**
+   * A message of `queue` becomes visible `ms` from now (a delayed send, a release with a delay or
+   * an extend, in this process): the first in line, asleep, polls by then instead of at the next
+   * due time it read before it slept.
+   */
+  dueIn(queue: string, ms: number): void {
+    const line = this.#lines.get(queue);
+    const head = line?.head;
+    if (line === undefined || head === undefined || head.awake || !(ms < Infinity)) return;
+    const at = performance.now() + Math.max(1, ms);
+    if (head.pollAt !== 0 && head.pollAt <= at) return;
+    head.pollAt = at;
+    if (head.timer !== undefined) {
+      clearTimeout(head.timer);
+      head.timer = undefined;
+      this.#arm(line, head);
+    }
+  }
+
   /** Something changed that this process did not announce: wakes the first in every line. */
   notifyAll(): void {
     for (const line of this.#lines.values()) {

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { Queue } from "../mod.ts";
 import { roomOf } from "../src/sqlite/_wake.ts";
 import { eachDriver, sleep } from "./_helpers.ts";
+import { eachEngine } from "./_engines.ts";
 
 /** A clock that counts its readings: every receive attempt reads it once. */
 function countingClock(): { fn: () => number; readonly count: number; reset(): void } {
@@ -94,3 +95,31 @@ eachDriver("A waiter on one connection wakes at once for a send on another in th
   await message;
   assert.ok(performance.now() - started < 1000);
 });
+
+eachEngine(
+  "A sleeping waiter takes a message that a delayed send, a release or an extend in this " +
+    "process makes visible when it becomes visible, not at its interval",
+  async ({ queue: make }) => {
+    const queue = make({ fakeClock: false, timeout: 60_000 });
+    const interval = 5000;
+    const timed = async (act: () => Promise<unknown>): Promise<number> => {
+      const started = performance.now();
+      const waiting = queue.receiveAndWait({ interval });
+      await sleep(50); // the waiter has found nothing and sleeps
+      await act();
+      const message = await waiting;
+      await queue.delete(message.id);
+      return performance.now() - started;
+    };
+    const delayed = await timed(() => queue.send({ body: "later", delay: 200 }));
+    assert.ok(delayed < 2000, `a delayed send: received after ${delayed.toFixed(0)} ms`);
+    await queue.send({ body: "again" });
+    const held = (await queue.receive())!;
+    const released = await timed(() => queue.release(held, 200));
+    assert.ok(released < 2000, `a release: received after ${released.toFixed(0)} ms`);
+    await queue.send({ body: "once more" });
+    const leased = (await queue.receive())!;
+    const extended = await timed(() => queue.extend(leased, 200));
+    assert.ok(extended < 2000, `an extend: received after ${extended.toFixed(0)} ms`);
+  },
+);

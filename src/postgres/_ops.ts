@@ -249,7 +249,12 @@ export class PgOps {
     } else {
       await this.#sendMany(runner, messages, ids, payload);
     }
-    if (origin === this.wake.origin) this.wake.room.notify(this.settings.name, visible);
+    if (origin === this.wake.origin) {
+      this.wake.room.notify(this.settings.name, visible);
+      let soonest = Infinity;
+      for (const [, delay] of messages) if (delay > 0 && delay < soonest) soonest = delay;
+      this.wake.room.dueIn(this.settings.name, soonest);
+    }
   }
 
   async #sendMany(
@@ -421,6 +426,12 @@ export class PgOps {
 
   /** Sets visibility timeouts to now + `delay`; for each target, whether it applied. */
   async extend(runner: PgRunner, targets: readonly Target[], delay: number): Promise<boolean[]> {
+    const results = await this.#extend(runner, targets, delay);
+    if (results.some(Boolean)) this.wake.room.dueIn(this.settings.name, delay);
+    return results;
+  }
+
+  async #extend(runner: PgRunner, targets: readonly Target[], delay: number): Promise<boolean[]> {
     if (targets.length === 0) return [];
     if (targets.length === 1) return [await this.#extendOne(runner, targets[0]!, delay)];
     return await this.#inRounds(runner, targets, async (r, round) => {
@@ -499,7 +510,7 @@ export class PgOps {
     const results = applied(rows, receipts.length);
     if (notify && origin === this.wake.origin) {
       this.wake.room.notify(this.settings.name, results.filter(Boolean).length);
-    }
+    } else if (!notify && results.some(Boolean)) this.wake.room.dueIn(this.settings.name, delay);
     return results;
   }
 

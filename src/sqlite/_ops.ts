@@ -422,8 +422,13 @@ export class QueueOps {
 
   #notifySent(messages: readonly Outgoing[]): void {
     let visible = 0;
-    for (const [, delay] of messages) if (delay === 0) visible++;
+    let soonest = Infinity;
+    for (const [, delay] of messages) {
+      if (delay === 0) visible++;
+      else if (delay < soonest) soonest = delay;
+    }
     this.room.notify(this.settings.name, visible);
+    this.room.dueIn(this.settings.name, soonest);
   }
 
   #insertTexts = new Map<number, string>();
@@ -551,11 +556,13 @@ export class QueueOps {
     const name = this.settings.name;
     const plain = this.#internals.statement(this.sql.extend);
     const fenced = this.#internals.statement(this.sql.extendFenced);
-    return targets.map((target) => {
+    const results = targets.map((target) => {
       if (target.delivery === undefined) return plain.run(timeout, name, target.id) > 0;
       const parsed = parseDelivery(target.delivery);
       return parsed !== undefined && fenced.run(timeout, name, target.id, ...parsed) > 0;
     });
+    if (results.some(Boolean)) this.room.dueIn(name, delay);
+    return results;
   }
 
   /** Deletes messages; for each target, whether it applied. */
@@ -586,6 +593,7 @@ export class QueueOps {
         statement.run(nowText, visible, name, receipt.id, ...parsed) > 0;
     });
     if (delay === 0) this.room.notify(name, results.filter(Boolean).length);
+    else if (results.some(Boolean)) this.room.dueIn(name, delay);
     return results;
   }
 
