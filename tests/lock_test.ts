@@ -103,6 +103,31 @@ eachDriver(
   },
 );
 
+eachDriver(
+  "receiveAndWait rejects with its signal's reason as soon as it aborts, also while it waits " +
+    "for another process's lock",
+  async ({ connect, driver, path }) => {
+    const queue = new Queue({ db: connect(), name: "q" });
+    const { released } = await holdLock(driver, path, 1500);
+    const reason = new Error("stop");
+    const started = performance.now();
+    try {
+      const error = await queue.receiveAndWait({ signal: AbortSignal.timeout(100) })
+        .then(() => undefined, (e: unknown) => e);
+      const waited = performance.now() - started;
+      assert.ok(error instanceof DOMException || error instanceof Error, String(error));
+      assert.notEqual((error as { code?: string }).code, "BUSY");
+      assert.ok(waited < 700, `rejected after ${waited.toFixed(0)} ms`);
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(reason), 100);
+      const second = await queue.receiveAndWait({ signal: controller.signal }).catch((e) => e);
+      assert.equal(second, reason);
+    } finally {
+      await released;
+    }
+  },
+);
+
 eachDriver("A queue rejects with BUSY once the busy timeout passes, without blocking", async (
   { connect, driver, path },
 ) => {

@@ -94,9 +94,10 @@ export interface DatabaseInternals {
    * each attempt fails at once if the lock is taken, and the next one comes after a jittered
    * backoff, until the busy timeout has passed (then `BUSY`). In `"transaction"` mode the work
    * runs inside `BEGIN IMMEDIATE`, so it reads the clock while the lock is held. It never joins
-   * a transaction someone else left open on the connection: it waits for it to end.
+   * a transaction someone else left open on the connection: it waits for it to end. When
+   * `signal` aborts while it waits, it rejects with the signal's reason.
    */
-  write<T>(action: string, mode: WriteMode, work: () => T): Promise<T>;
+  write<T>(action: string, mode: WriteMode, work: () => T, signal?: AbortSignal): Promise<T>;
   /** This connection's file, for wake-ups: its path, or `""` in memory. */
   readonly file: string;
 }
@@ -140,8 +141,12 @@ export class Database {
     internalsOf = (db: Database): DatabaseInternals => ({
       statement: (sql: string): DriverStatement => db.#statement(sql),
       assertOpen: (action: string): void => db.#assertOpen(action),
-      write: <T>(action: string, mode: WriteMode, work: () => T): Promise<T> =>
-        db.#write(action, mode, work),
+      write: <T>(
+        action: string,
+        mode: WriteMode,
+        work: () => T,
+        signal?: AbortSignal,
+      ): Promise<T> => db.#write(action, mode, work, signal),
       file: db.#file,
     });
   }
@@ -429,7 +434,12 @@ export class Database {
     }
   }
 
-  #write<T>(action: string, mode: WriteMode, work: () => T): Promise<T> {
+  #write<T>(
+    action: string,
+    mode: WriteMode,
+    work: () => T,
+    signal?: AbortSignal,
+  ): Promise<T> {
     // The first attempt runs at once, with no await: uncontended, that is all there is.
     let busy: unknown;
     try {
@@ -438,7 +448,7 @@ export class Database {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#retry(action, mode, work, busy);
+    return this.#retry(action, mode, work, busy, signal);
   }
 
   #begin: DriverStatement | undefined;
@@ -471,13 +481,19 @@ export class Database {
   }
 
   /** Tries again after jittered, growing pauses until the busy timeout has passed. */
-  async #retry<T>(action: string, mode: WriteMode, work: () => T, busy: unknown): Promise<T> {
+  async #retry<T>(
+    action: string,
+    mode: WriteMode,
+    work: () => T,
+    busy: unknown,
+    signal: AbortSignal | undefined,
+  ): Promise<T> {
     const deadline = performance.now() + this.#busyTimeout;
     for (let attempt = 0;; attempt++) {
       const wait = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt) *
         (0.5 + Math.random() / 2);
       if (performance.now() + wait > deadline) throw busy;
-      await new Promise((resolve) => setTimeout(resolve, wait));
+      await pause(wait, signal);
       busy = this.#attempt(action, mode, work);
       if (busy === undefined) return this.#result as T;
     }
@@ -727,4 +743,20 @@ export function onDatabaseClose(listener: (db: Database) => void): void {
  */
 export function internals(db: Database): DatabaseInternals {
   return internalsOf(db);
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (signal === undefined) return new Promise((resolve) => setTimeout(resolve, ms));
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      if (signal.aborted) reject(signal.reason);
+      else resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
 }

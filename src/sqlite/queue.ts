@@ -1089,9 +1089,9 @@ export class Queue implements QueueLike {
       return this.#ops.room.wait(this.name, this, max, interval, signal, {
         attempt: () => {
           this.#assertOpen(action);
-          return db.write(action, "transaction", () => this.#ops.receive(max));
+          return db.write(action, "transaction", () => this.#ops.receive(max), signal);
         },
-        nextDue: () => db.write(action, "read", () => this.#ops.nextDue()),
+        nextDue: () => db.write(action, "read", () => this.#ops.nextDue(), signal),
       });
     } catch (error) {
       return Promise.reject(error);
