@@ -151,7 +151,9 @@ export interface RunnerOptions {
   /**
    * How long, in milliseconds, a shutdown waits for running jobs (whose signals have fired)
    * before it gives up on them: then their leases are no longer renewed, `start()` resolves,
-   * and their messages become receivable again when their leases run out.
+   * and their messages become receivable again when their leases run out. A job given up on
+   * still counts against `limit` until it settles, so a runner started again runs that many
+   * fewer jobs meanwhile (it is still running in this process).
    *
    * @default {10000}
    */
