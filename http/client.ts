@@ -42,6 +42,7 @@ import {
 } from "../src/_validate.ts";
 import { base64ToBytes, encodeBase64, goJson } from "./_wire.ts";
 import { MAX_DEPTH, parseFirstJson, toPlain } from "./_json.ts";
+import { pause } from "../src/_time.ts";
 
 /** Answers are the server's: deep enough for qite's, any number length. */
 const ANSWER_LIMITS = { depth: MAX_DEPTH, number: 64 };
@@ -681,20 +682,6 @@ const MAX_BACKOFF_MS = 5000;
 function backoff(n: number): number {
   const step = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** Math.min(n - 1, 20));
   return step / 2 + Math.random() * (step / 2);
-}
-
-/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      if (signal?.aborted) reject(signal.reason);
-      else resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }
 
 /**

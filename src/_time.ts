@@ -76,3 +76,21 @@ export function newId(): string {
   for (let i = 0; i < RANDOM_BYTES; i++) id += HEX[lastRandom[i]!];
   return id;
 }
+
+/**
+ * Resolves after `ms`, or rejects with the signal's reason as soon as it aborts (at once if it
+ * already has).
+ */
+export function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      if (signal?.aborted) reject(signal.reason);
+      else resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}

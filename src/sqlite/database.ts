@@ -19,6 +19,7 @@ import type {
   Row,
 } from "../runtime/types.ts";
 import { checkInteger, checkOneOf } from "../_validate.ts";
+import { pause } from "../_time.ts";
 
 export type { Bindable, DriverName, Row };
 
@@ -743,20 +744,4 @@ export function onDatabaseClose(listener: (db: Database) => void): void {
  */
 export function internals(db: Database): DatabaseInternals {
   return internalsOf(db);
-}
-
-/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  if (signal === undefined) return new Promise((resolve) => setTimeout(resolve, ms));
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      if (signal.aborted) reject(signal.reason);
-      else resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
