@@ -19,6 +19,7 @@
  */
 
 import type { Message } from "./message.ts";
+import type { Outgoing } from "./_input.ts";
 
 /** What a waiter needs from its engine. */
 export interface WaitWork {
@@ -96,9 +97,34 @@ export class WaitRoom {
   }
 
   /**
-   * A message of `queue` becomes visible `ms` from now (a delayed send, a release with a delay or
-   * an extend, in this process): the first in line, asleep, polls by then instead of at the next
-   * due time it read before it slept.
+   * `messages` were sent to `queue` in this process: wakes sleepers for the visible ones, and the
+   * first in line polls by the time the soonest delayed one is due.
+   */
+  sent(queue: string, messages: readonly Outgoing[]): void {
+    let visible = 0;
+    let soonest = Infinity;
+    for (const [, delay] of messages) {
+      if (delay <= 0) visible++;
+      else if (delay < soonest) soonest = delay;
+    }
+    this.notify(queue, visible);
+    this.dueIn(queue, soonest);
+  }
+
+  /**
+   * `count` messages of `queue` become visible `ms` from now, through this process (a release or
+   * an extend): at once, they wake sleepers as a send does; later, the first in line polls by
+   * then.
+   */
+  visibleIn(queue: string, count: number, ms: number): void {
+    if (count <= 0) return;
+    if (ms <= 0) this.notify(queue, count);
+    else this.dueIn(queue, ms);
+  }
+
+  /**
+   * A message of `queue` becomes visible `ms` from now: the first in line, asleep, polls by then
+   * instead of at the next due time it read before it slept.
    */
   dueIn(queue: string, ms: number): void {
     const line = this.#lines.get(queue);

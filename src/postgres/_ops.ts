@@ -249,12 +249,7 @@ export class PgOps {
     } else {
       await this.#sendMany(runner, messages, ids, payload);
     }
-    if (origin === this.wake.origin) {
-      this.wake.room.notify(this.settings.name, visible);
-      let soonest = Infinity;
-      for (const [, delay] of messages) if (delay > 0 && delay < soonest) soonest = delay;
-      this.wake.room.dueIn(this.settings.name, soonest);
-    }
+    if (origin === this.wake.origin) this.wake.room.sent(this.settings.name, messages);
   }
 
   async #sendMany(
@@ -427,7 +422,7 @@ export class PgOps {
   /** Sets visibility timeouts to now + `delay`; for each target, whether it applied. */
   async extend(runner: PgRunner, targets: readonly Target[], delay: number): Promise<boolean[]> {
     const results = await this.#extend(runner, targets, delay);
-    if (results.some(Boolean)) this.wake.room.dueIn(this.settings.name, delay);
+    this.wake.room.visibleIn(this.settings.name, results.filter(Boolean).length, delay);
     return results;
   }
 
@@ -508,9 +503,10 @@ export class PgOps {
     if (notify) params.push(await this.wake.channel(runner), origin);
     const rows = await runner.query(this.sql.release(notify), params);
     const results = applied(rows, receipts.length);
-    if (notify && origin === this.wake.origin) {
-      this.wake.room.notify(this.settings.name, results.filter(Boolean).length);
-    } else if (!notify && results.some(Boolean)) this.wake.room.dueIn(this.settings.name, delay);
+    // Another origin's waiters hear a release without a delay through the channel's notification.
+    if (!notify || origin === this.wake.origin) {
+      this.wake.room.visibleIn(this.settings.name, results.filter(Boolean).length, delay);
+    }
     return results;
   }
 

@@ -415,20 +415,9 @@ export class QueueOps {
           statement.run(...params);
         }
       }
-      this.#notifySent(messages);
+      this.room.sent(this.settings.name, messages);
       return ids;
     }
-  }
-
-  #notifySent(messages: readonly Outgoing[]): void {
-    let visible = 0;
-    let soonest = Infinity;
-    for (const [, delay] of messages) {
-      if (delay === 0) visible++;
-      else if (delay < soonest) soonest = delay;
-    }
-    this.room.notify(this.settings.name, visible);
-    this.room.dueIn(this.settings.name, soonest);
   }
 
   #insertTexts = new Map<number, string>();
@@ -561,7 +550,7 @@ export class QueueOps {
       const parsed = parseDelivery(target.delivery);
       return parsed !== undefined && fenced.run(timeout, name, target.id, ...parsed) > 0;
     });
-    if (results.some(Boolean)) this.room.dueIn(name, delay);
+    this.room.visibleIn(name, results.filter(Boolean).length, delay);
     return results;
   }
 
@@ -592,8 +581,7 @@ export class QueueOps {
       return parsed !== undefined &&
         statement.run(nowText, visible, name, receipt.id, ...parsed) > 0;
     });
-    if (delay === 0) this.room.notify(name, results.filter(Boolean).length);
-    else if (results.some(Boolean)) this.room.dueIn(name, delay);
+    this.room.visibleIn(name, results.filter(Boolean).length, delay);
     return results;
   }
 
