@@ -522,9 +522,11 @@ function percentile(values: number[], q: number): number {
  * How long the children retry an operation whose connection was lost, in ms. The server ends
  * every connection about once a second here, and postgres.js on Bun takes seconds to reconnect
  * after that (Bun.sql, and postgres.js on Deno and Node, take milliseconds), so the default of
- * 5 s is too short for this much churn.
+ * 5 s is too short for this much churn. On a slower machine (2026-11-27) one producer's
+ * connection attempts timed out (CONNECT_TIMEOUT, 5 s each) for the whole of 30 s while the
+ * server was ending connections, and its send surfaced NETWORK: the window is 60 s.
  */
-const RETRY_TIMEOUT = 30_000;
+const RETRY_TIMEOUT = 60_000;
 
 /**
  * PostgreSQL: 8 producers and 8 consumers of Deno, Bun (Bun.sql and postgres.js) and Node on
